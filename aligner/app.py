@@ -1,0 +1,99 @@
+"""The use cases behind the CLI and the daemon: plan, apply, revert, status.
+
+Wires settings, theme, store, lock and surfaces together; prints nothing and chooses no exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aligner.changes import ApplyResult, Plan
+from aligner.config import ThemeConfig
+from aligner.engine import Connected, Engine, surfaces_to_run
+from aligner.errors import ConfigError, SurfaceError
+from aligner.lock import exclusive
+from aligner.settings import Settings
+from aligner.store import Store
+from aligner.surfaces import REGISTRY
+from aligner.surfaces.base import Surface
+from aligner.timespec import TimeSpecError, parse_instant
+
+META = "_aligner"
+REVERT_KEY = "revert"
+
+
+def resolve_now(settings: Settings, config: ThemeConfig, at: str | None = None) -> datetime:
+    """`--at`, else ALIGNER_NOW, else the real clock. Text is read like a theme time field."""
+    for field, text in (("--at", at), ("ALIGNER_NOW", settings.now)):
+        if text:
+            try:
+                return parse_instant(text, config.zone, config.schedule.interview_start)
+            except TimeSpecError as exc:
+                raise ConfigError(f"{field}: {exc}") from None
+    return datetime.now(UTC)
+
+
+def theme_fingerprint(config: ThemeConfig) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+
+
+def connect_all(settings: Settings, classes: list[type[Surface]]) -> dict[str, Connected]:
+    connected: dict[str, Connected] = {}
+    for cls in classes:
+        try:
+            connected[cls.name] = cls.connect(settings)
+        except SurfaceError as exc:
+            connected[cls.name] = exc
+    return connected
+
+
+@dataclass
+class Session:
+    """One open state store plus the surfaces for one theme."""
+
+    settings: Settings
+    config: ThemeConfig
+    store: Store
+    surfaces: Mapping[str, Connected]
+
+    @property
+    def engine(self) -> Engine:
+        return Engine(self.config, self.surfaces, self.store)
+
+    def reverted(self) -> bool:
+        """A `revert` stays in force for this exact theme until the theme file changes."""
+        marker = self.store.record(META, REVERT_KEY)
+        return bool(marker and marker.extra.get("theme") == theme_fingerprint(self.config))
+
+    def plan(self, now: datetime, *, force: bool = False) -> Plan:
+        return self.engine.plan(now, force=force, revert=self.reverted())
+
+    def apply(self, now: datetime, *, force: bool = False) -> ApplyResult:
+        plan = self.plan(now, force=force)
+        return self.engine.apply(plan, now)
+
+    def revert(self, now: datetime) -> ApplyResult:
+        self.store.save_extra(META, REVERT_KEY, {"theme": theme_fingerprint(self.config),
+                                                 "at": now.isoformat()}, now)
+        plan = self.engine.plan(now, revert=True)
+        return self.engine.apply(plan, now)
+
+
+@contextmanager
+def open_session(settings: Settings, config: ThemeConfig, *, lock: bool,
+                 surfaces: Mapping[str, Connected] | None = None) -> Iterator[Session]:
+    """Open the store (under the run lock when `lock`), and connect the surfaces to run."""
+    guard = exclusive(settings.lock_path, settings.lock_wait) if lock else _nothing()
+    with guard, Store(settings.state_db) as store:
+        if surfaces is None:
+            surfaces = connect_all(settings, surfaces_to_run(REGISTRY, config, store))
+        yield Session(settings, config, store, surfaces)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

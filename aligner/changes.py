@@ -1,0 +1,133 @@
+"""The records that flow from diff to plan output, to apply, to the journal.
+
+One `Change` is what `plan` prints, what `apply` executes and what the journal records, so a
+preview can never disagree with what runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Json = Any
+Ownership = Literal["keep", "active", "restored", "released"]
+Phase = Literal["before", "during", "after"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a surface should do (or a notice about it, when `writes` is False)."""
+
+    surface: str
+    key: str
+    action: str  # set, update, create, delete, restore, draft, send, conflict, notice ...
+    before: Json
+    after: Json
+    summary: str
+    writes: bool = True
+    ownership: Ownership = "active"
+    payload: Mapping[str, Json] = field(default_factory=dict)
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.action == "conflict"
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "surface": self.surface,
+            "key": self.key,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the state store remembers about one item aligner owns on a surface."""
+
+    surface: str
+    key: str
+    snapshot: Json  # the original, captured before aligner's first write
+    applied: Json  # what the surface showed right after aligner's last write
+    state: Literal["active", "restored", "released"]
+    extra: Mapping[str, Json]
+    updated_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state == "active"
+
+
+@dataclass(frozen=True)
+class SurfacePlan:
+    surface: str
+    title: str
+    changes: tuple[Change, ...] = ()
+    error: str | None = None
+
+    @property
+    def writes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.writes)
+
+    @property
+    def notices(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.writes)
+
+
+@dataclass(frozen=True)
+class Plan:
+    at: datetime
+    phase: Phase
+    surfaces: tuple[SurfacePlan, ...]
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(c for s in self.surfaces for c in s.writes)
+
+    @property
+    def notices(self) -> tuple[Change, ...]:
+        return tuple(c for s in self.surfaces for c in s.notices)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {s.surface: s.error for s in self.surfaces if s.error}
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "at": self.at.isoformat(),
+            "phase": self.phase,
+            "changes": [c.to_json() for c in self.changes],
+            "notices": [c.to_json() for c in self.notices],
+            "errors": self.errors,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of executing (or failing to execute) one change."""
+
+    change: Change
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    plan: Plan
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        failures = dict(self.plan.errors)
+        for outcome in self.outcomes:
+            if not outcome.ok:
+                failures.setdefault(outcome.change.surface, outcome.detail)
+        return failures
+
+    @property
+    def written(self) -> tuple[Change, ...]:
+        return tuple(o.change for o in self.outcomes if o.ok and o.change.writes)

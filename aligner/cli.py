@@ -1,0 +1,331 @@
+"""The command line. The only module that prints and chooses exit codes.
+
+Exit codes: 0 success; 1 a surface failed (others still applied) or the lock is held;
+2 usage or configuration error; 3 `plan --detailed-exitcode` with changes pending.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+
+from aligner import __version__
+from aligner.app import Session, open_session, resolve_now
+from aligner.changes import ApplyResult
+from aligner.checks import CheckedTheme, load_theme
+from aligner.config import describe_validation_error
+from aligner.errors import AlignerError, ConfigError, LockTimeout, SurfaceError
+from aligner.report import apply_text, local, plan_text, window_line
+from aligner.settings import Settings
+from aligner.starter import starter_text
+from aligner.timeline import next_transitions, transitions
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
+
+
+class Output:
+    """Prints to stdout/stderr, never a secret: every line is scrubbed of known secret values."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = [s for s in secrets if len(s) >= 4]
+        self.out = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
+        self.err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "****")
+        return text
+
+    def print(self, text: str = "") -> None:
+        self.out.print(self.scrub(text))
+
+    def error(self, text: str) -> None:
+        self.err.print(self.scrub(text))
+
+
+class State:
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
+        self.output = Output([])
+        self._settings: Settings | None = None
+
+    def settings(self, config: Path | None = None) -> Settings:
+        if self._settings is None:
+            try:
+                base = Settings()
+            except ValidationError as exc:
+                raise ConfigError([f"ALIGNER_{p.upper()}" for p in
+                                   describe_validation_error(exc)]) from None
+            self._settings = base.model_copy(update={"config": config}) if config else base
+            self.output = Output(self._settings.secret_values())
+        return self._settings
+
+    def theme(self, config: Path | None) -> CheckedTheme:
+        checked = load_theme(self.settings(config).config)
+        for warning in checked.warnings:
+            self.output.error(f"warning: {warning}")
+        return checked
+
+
+def fail(state: State, code: int, message: str) -> NoReturn:
+    state.output.error(message)
+    sys.exit(code)
+
+
+def handled(func: F) -> F:
+    """Turn aligner's errors into one clear message and an exit code; no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        state: State = click.get_current_context().find_object(State) or State(False)
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            if state.debug:
+                raise
+            fail(state, EXIT_USAGE, "\n".join(exc.problems))
+        except (LockTimeout, SurfaceError) as exc:
+            if state.debug:
+                raise
+            fail(state, EXIT_FAILED, f"error: {exc}")
+        except AlignerError as exc:
+            if state.debug:
+                raise
+            fail(state, EXIT_FAILED, f"error: {exc}")
+        except KeyboardInterrupt:
+            fail(state, 130, "interrupted")
+        except Exception as exc:  # a bug: one line unless --debug
+            if state.debug:
+                raise
+            fail(state, EXIT_FAILED, f"internal error: {type(exc).__name__}: {exc} "
+                                     "(run with --debug for details)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config", "config_path", type=click.Path(path_type=Path), default=None,
+        help="Theme file (default: $ALIGNER_CONFIG or ./config/theme.toml).",
+    )(func)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="aligner")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Keep Slack, Calendar, Gmail signature and a note telling one story for a while."""
+    ctx.obj = State(debug)
+
+
+# -- init / validate / timeline ---------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@config_option
+@pass_state
+@handled
+def init(state: State, path: Path | None, force: bool, config_path: Path | None) -> None:
+    """Write an annotated starter theme file (default: ./config/theme.toml)."""
+    target = path or config_path or state.settings().config
+    if target.exists() and not force:
+        raise ConfigError(f"{target}: already exists (use --force to overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter_text(datetime.now(UTC).date() + timedelta(days=3)), encoding="utf-8")
+    state.output.print(f"Wrote {target}. Next: edit it, then `aligner validate --config {target}` "
+                       f"and `aligner rehearse --config {target}`.")
+
+
+@cli.command()
+@config_option
+@pass_state
+@handled
+def validate(state: State, config_path: Path | None) -> None:
+    """Check the theme file; exit 2 with one line per problem."""
+    checked = state.theme(config_path)
+    state.output.print(f"{state.settings().config}: valid — “{checked.config.theme.name}”, "
+                       f"{window_line(checked.config)}")
+
+
+@cli.command()
+@config_option
+@pass_state
+@handled
+def timeline(state: State, config_path: Path | None) -> None:
+    """Every transition of the theme, in order, in the theme timezone."""
+    config = state.theme(config_path).config
+    for item in transitions(config):
+        state.output.print(f"{local(item.at, config.zone)}  {item.what}")
+
+
+# -- plan / apply / revert --------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--at", "at", default=None, help="Preview another moment (ISO time or e.g. -2h).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 3 with changes.")
+@click.option("--force", is_flag=True, help="Also re-assert items a person changed by hand.")
+@config_option
+@pass_state
+@handled
+def plan(state: State, at: str | None, as_json: bool, detailed_exitcode: bool, force: bool,
+         config_path: Path | None) -> None:
+    """Show what apply would change, reading every surface and writing nothing."""
+    config = state.theme(config_path).config
+    settings = state.settings()
+    now = resolve_now(settings, config, at)
+    with open_session(settings, config, lock=False) as session:
+        result = session.plan(now, force=force)
+    if as_json:
+        state.output.print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        state.output.print(plan_text(result, config))
+    if result.errors:
+        sys.exit(EXIT_FAILED)
+    if detailed_exitcode and result.changes:
+        sys.exit(EXIT_PENDING)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Only show the plan (exactly `aligner plan`).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--quiet", is_flag=True, help="Print nothing when nothing changed.")
+@click.option("--force", is_flag=True, help="Re-assert items a person changed by hand.")
+@config_option
+@click.pass_context
+@handled
+def apply(ctx: click.Context, dry_run: bool, as_json: bool, quiet: bool, force: bool,
+          config_path: Path | None) -> None:
+    """Make every surface show what the theme says it should, now."""
+    if dry_run:
+        ctx.invoke(plan, at=None, as_json=as_json, detailed_exitcode=False, force=force,
+                   config_path=config_path)
+        return
+    state: State = ctx.find_object(State)  # type: ignore[assignment]
+    config = state.theme(config_path).config
+    settings = state.settings()
+    now = resolve_now(settings, config)
+    with open_session(settings, config, lock=True) as session:
+        result = session.apply(now, force=force)
+    report(state, result, session, as_json, quiet)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
+@pass_state
+@handled
+def revert(state: State, as_json: bool, config_path: Path | None) -> None:
+    """Give every surface back its original now (where a person has not changed it)."""
+    config = state.theme(config_path).config
+    settings = state.settings()
+    now = resolve_now(settings, config)
+    with open_session(settings, config, lock=True) as session:
+        result = session.revert(now)
+    report(state, result, session, as_json, quiet=False)
+
+
+def report(state: State, result: ApplyResult, session: Session, as_json: bool,
+           quiet: bool) -> None:
+    if as_json:
+        state.output.print(json.dumps(apply_json(result), ensure_ascii=False, indent=2))
+    elif not (quiet and not result.written and not result.failed):
+        state.output.print(apply_text(result, session.config))
+    if result.failed:
+        sys.exit(EXIT_FAILED)
+
+
+def apply_json(result: ApplyResult) -> dict[str, Any]:
+    body = result.plan.to_json()
+    body["outcomes"] = [
+        {**o.change.to_json(), "ok": o.ok, "detail": o.detail.removeprefix("auth:")}
+        for o in result.outcomes
+    ]
+    body["failed"] = {k: v.removeprefix("auth:") for k, v in result.failed.items()}
+    return body
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
+@pass_state
+@handled
+def status(state: State, as_json: bool, config_path: Path | None) -> None:
+    """Phase, window, last apply per surface, conflicts, next transitions (no API calls)."""
+    from aligner.status import status_report, status_text
+
+    config = state.theme(config_path).config
+    settings = state.settings()
+    now = resolve_now(settings, config)
+    with open_session(settings, config, lock=False, surfaces={}) as session:
+        data = status_report(session.store, config, now)
+    if as_json:
+        state.output.print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        state.output.print(status_text(data, config))
+
+
+# -- rehearse / sandbox -----------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@pass_state
+@handled
+def rehearse(state: State, config_path: Path | None) -> None:
+    """Replay the whole timeline against the built-in sandbox. No account, no network."""
+    from aligner.rehearsal import rehearse as run_rehearsal
+
+    checked = state.theme(config_path)
+    for line in run_rehearsal(checked.config):
+        state.output.print(line)
+
+
+@cli.command()
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any).")
+@config_option
+@pass_state
+@handled
+def sandbox(state: State, port: int, config_path: Path | None) -> None:
+    """Serve the fake Slack/Google endpoints locally and print how to point aligner at them."""
+    import time
+
+    from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
+
+    box = seeded_sandbox(port=port).start()
+    for name, value in SANDBOX_ENV(box.url).items():
+        state.output.print(f"export {name}={value}")
+    state.output.print(f"# sandbox serving on {box.url} — Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        box.stop()
+
+
+def main() -> None:
+    cli(prog_name="aligner")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Discretion: surfaces your current workplace can see must not give the interview away."""
+
+from __future__ import annotations
+
+import re
+
+from aligner.config import ThemeConfig
+from aligner.surfaces.base import Finding
+
+
+def leaks(config: ThemeConfig, text: str) -> list[str]:
+    """The giveaway words `text` contains: the interview company, or 'interview'."""
+    found = []
+    words = ["interview"]
+    if config.interview.company.strip():
+        words.append(config.interview.company.strip())
+    for word in words:
+        if re.search(rf"(?<![\w]){re.escape(word)}", text, flags=re.IGNORECASE):
+            found.append(word)
+    return found
+
+
+def discretion_findings(config: ThemeConfig, field: str, text: str, why: str) -> list[Finding]:
+    mode = config.theme.discretion
+    if mode == "off":
+        return []
+    words = leaks(config, text)
+    if not words:
+        return []
+    quoted = " and ".join(f"“{w}”" for w in words)
+    message = (f"mentions {quoted}: {why}, usually including your current employer "
+               "(set [theme] discretion = \"warn\" or \"off\" to allow it)")
+    return [Finding(field, message, "warning" if mode == "warn" else "error")]

@@ -1,0 +1,55 @@
+"""Every error aligner raises, in one tree.
+
+    AlignerError
+    ├── ConfigError            bad theme file or settings        -> exit 2
+    │     (carries .problems: one "field: message" line each)
+    ├── LockTimeout            another apply holds the lock       -> exit 1
+    └── SurfaceError           a surface could not be read/written -> exit 1
+          ├── PermanentError   retrying will not help (auth, scope, missing address)
+          │     └── AuthError  credentials missing, invalid, revoked or lacking a scope
+          └── TransientError   may succeed later (rate limit, 5xx, dropped connection)
+
+Only the CLI turns these into messages and exit codes; library code never exits.
+"""
+
+from __future__ import annotations
+
+
+class AlignerError(Exception):
+    """Base of everything aligner raises on purpose."""
+
+
+class ConfigError(AlignerError):
+    """The theme file or the settings are invalid. Nothing was changed."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class LockTimeout(AlignerError):
+    """Another aligner run holds the state lock."""
+
+
+class SurfaceError(AlignerError):
+    """A surface failed. `surface` names it; the message says what to do."""
+
+    def __init__(self, message: str, surface: str = "") -> None:
+        self.surface = surface
+        super().__init__(message)
+
+
+class PermanentError(SurfaceError):
+    """Retrying will not help until a person fixes something."""
+
+
+class AuthError(PermanentError):
+    """Credentials are missing, invalid, revoked, or lack a scope."""
+
+
+class TransientError(SurfaceError):
+    """The surface may accept the same call later."""
+
+    def __init__(self, message: str, surface: str = "", retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, surface)

@@ -1,0 +1,89 @@
+"""Human-readable text for plans, apply results, status and timelines (returns strings only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aligner.changes import ApplyResult, Change, Plan
+from aligner.config import ThemeConfig
+
+MARKS = {"set": "+", "create": "+", "draft": "+", "send": "+", "update": "~", "restore": "-",
+         "delete": "-", "conflict": "!", "release": "·", "notice": "·"}
+
+
+def local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def window_line(config: ThemeConfig) -> str:
+    s = config.schedule
+    return f"window {local(s.window_start, s.zone)} → {local(s.window_end, s.zone)}"
+
+
+def value_diff(before: Any, after: Any, indent: str = "      ") -> list[str]:
+    """Field-by-field before/after for dict values; a plain pair otherwise."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        lines = []
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key), after.get(key)
+            if old != new:
+                lines.append(f"{indent}{key}: {_short(old)} → {_short(new)}")
+        return lines
+    if before is None or after is None or isinstance(before, dict) or isinstance(after, dict):
+        return []
+    return [f"{indent}{_short(before)} → {_short(after)}"]
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value) if not isinstance(value, str) else f"“{value}”"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def change_lines(change: Change) -> list[str]:
+    mark = MARKS.get(change.action, "~")
+    lines = [f"  {mark} {change.action} {change.key}: {change.summary}"]
+    if change.writes:
+        lines += value_diff(change.before, change.after)
+    lines += [f"      {line}" for line in change.payload.get("preview", [])]
+    return lines
+
+
+def plan_text(plan: Plan, config: ThemeConfig) -> str:
+    zone = config.zone
+    lines = [f"Plan for {local(plan.at, zone)} — phase: {plan.phase} ({window_line(config)})", ""]
+    for surface in plan.surfaces:
+        lines.append(surface.title)
+        if surface.error:
+            lines.append(f"  ✗ cannot read: {surface.error}")
+        elif not surface.changes:
+            lines.append("  no changes")
+        for change in surface.changes:
+            lines += change_lines(change)
+    count = len(plan.changes)
+    lines += ["", f"{count} change{'s' if count != 1 else ''} pending." if count
+              else "No changes: every surface already shows what it should."]
+    return "\n".join(lines)
+
+
+def apply_text(result: ApplyResult, config: ThemeConfig) -> str:
+    lines = [f"Apply at {local(result.plan.at, config.zone)} — phase: {result.plan.phase}"]
+    for name, error in result.plan.errors.items():
+        lines.append(f"  ✗ {name}: {error}")
+    for outcome in result.outcomes:
+        change = outcome.change
+        if not outcome.ok:
+            lines.append(f"  ✗ {change.surface} {change.action} {change.key}: "
+                         f"{outcome.detail.removeprefix('auth:')}")
+        elif change.writes:
+            lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
+        else:
+            lines.append(f"  {MARKS.get(change.action, '·')} {change.surface} {change.key}: "
+                         f"{change.summary}")
+    written = len(result.written)
+    if not result.outcomes and not result.plan.errors:
+        lines.append("  nothing to do: every surface already shows what it should")
+    lines.append(f"{written} change{'s' if written != 1 else ''} applied"
+                 + (f", {len(result.failed)} surface(s) failed." if result.failed else "."))
+    return "\n".join(lines)

@@ -1,0 +1,15 @@
+"""The explicit registry of surfaces, in the order plans show them."""
+
+from __future__ import annotations
+
+from aligner.surfaces.base import Surface
+from aligner.surfaces.slack_status import SlackStatus
+
+REGISTRY: tuple[type[Surface], ...] = (SlackStatus,)
+
+
+def by_name(name: str) -> type[Surface]:
+    for cls in REGISTRY:
+        if cls.name == name:
+            return cls
+    raise KeyError(name)

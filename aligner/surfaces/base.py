@@ -1,0 +1,97 @@
+"""The one interface every surface implements.
+
+Class-level (pure, no I/O):  enabled, check, desired, transitions
+Instance-level (talks to the vendor):  connect, read, diff, apply, show
+
+`desired(config, now)` maps each item key to the value the surface should show, or None when
+aligner should be absent there. `read` makes read-only calls (ideally one). `diff` turns desired,
+current and the store's records into Change records. `apply` executes one Change and returns the
+value as the surface stored it (so the next diff compares against what the vendor gave back).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Literal, Protocol
+
+from aligner.changes import Change, Json, Record
+from aligner.config import ThemeConfig
+from aligner.settings import Settings
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation problem, phrased for the person editing the theme file."""
+
+    field: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class Ledger(Protocol):
+    """Durable progress for a surface mid-write (e.g. a note's intent before it is sent)."""
+
+    def record(self, key: str) -> Record | None: ...
+
+    def save_extra(self, key: str, extra: Mapping[str, Json]) -> None: ...
+
+
+@dataclass(frozen=True)
+class DiffContext:
+    config: ThemeConfig
+    now: datetime
+    records: Mapping[str, Record]
+    force: bool = False
+    revert: bool = False  # give everything back now, whatever the window says
+
+
+class Surface(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    scopes: ClassVar[tuple[str, ...]] = ()
+    secrets: ClassVar[tuple[str, ...]] = ()
+
+    # -- pure ------------------------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def enabled(cls, config: ThemeConfig) -> bool: ...
+
+    @classmethod
+    def check(cls, config: ThemeConfig) -> list[Finding]:
+        return []
+
+    @classmethod
+    @abstractmethod
+    def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]: ...
+
+    @classmethod
+    def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
+        return []
+
+    # -- I/O -------------------------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def connect(cls, settings: Settings) -> Surface:
+        """Build a client from settings; raise AuthError when credentials are missing."""
+
+    @abstractmethod
+    def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]: ...
+
+    @abstractmethod
+    def diff(self, ctx: DiffContext, desired: Mapping[str, Json],
+             current: Mapping[str, Json]) -> list[Change]: ...
+
+    @abstractmethod
+    def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json: ...
+
+    def show(self, current: Mapping[str, Json]) -> list[str]:
+        """Lines describing what the surface shows now (for rehearse and status)."""
+        return [f"{key}: {value}" for key, value in current.items()]
