@@ -79,8 +79,8 @@ def apply_text(result: ApplyResult, config: ThemeConfig) -> str:
         elif change.writes:
             lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
         else:
-            lines.append(f"  {MARKS.get(change.action, '·')} {change.surface} {change.key}: "
-                         f"{change.summary}")
+            lines.append(f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "
+                         f"{change.key}: {change.summary}")
     written = len(result.written)
     if not result.outcomes and not result.plan.errors:
         lines.append("  nothing to do: every surface already shows what it should")

@@ -1,0 +1,125 @@
+"""Shared fixtures: a live sandbox on loopback, an isolated environment, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from aligner.cli import cli
+from aligner.sandbox.seed import SANDBOX_ENV, USER_ID, seeded_sandbox
+from aligner.sandbox.server import Sandbox
+
+BASE_THEME = """
+[theme]
+name = "Optimizing inference pipelines"
+emoji = ":rocket:"
+timezone = "America/Los_Angeles"
+id = "inference"
+
+[interview]
+company = "Example Corp"
+role = "Staff Engineer"
+starts_at = "2026-12-03T10:00"
+ends_at = "+1h"
+
+[window]
+start = "-24h"
+
+[[metrics]]
+id = "latency"
+label = "p50 latency"
+before = 28
+after = 19
+unit = "ms"
+better = "lower"
+
+[[metrics]]
+id = "throughput"
+label = "throughput"
+before = 3400
+after = 4700
+unit = "QPS"
+better = "higher"
+"""
+
+SLACK_SECTION = """
+[slack]
+enabled = true
+status_text = "{{ theme.name }}: {{ metrics.latency | change }}"
+status_emoji = ":rocket:"
+"""
+
+# Instants around the base theme (interview 2026-12-03 10:00 PST = 18:00Z; window from -24h).
+BEFORE = "2026-12-02T08:00:00Z"
+DURING = "2026-12-02T20:00:00Z"
+AFTER = "2026-12-03T20:00:00Z"
+WINDOW_END_TS = 1796324400  # 2026-12-03T19:00:00Z
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ALIGNER_* or proxy settings leak in from the machine; cwd is a fresh folder."""
+    for name in list(os.environ):
+        if name.startswith("ALIGNER_") or name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with seeded_sandbox() as box:
+        yield box
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def env(sandbox: Sandbox, state_dir: Path) -> dict[str, str]:
+    return {**SANDBOX_ENV(sandbox.url), "ALIGNER_STATE_DIR": str(state_dir)}
+
+
+def write_theme(path: Path, *sections: str) -> Path:
+    path.write_text(BASE_THEME + "".join(sections), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def theme(tmp_path: Path) -> Path:
+    """A theme file with the Slack surface only (other surfaces disabled)."""
+    return write_theme(tmp_path / "theme.toml", SLACK_SECTION)
+
+
+class Aligner:
+    """Runs the real CLI in-process with a given environment and clock."""
+
+    def __init__(self, env: dict[str, str], config: Path, sandbox: Sandbox | None = None) -> None:
+        self.env = env
+        self.config = config
+        self.sandbox = sandbox
+
+    def __call__(self, *args: str, now: str | None = None, **env: str) -> Result:
+        full_env: dict[str, Any] = {**self.env, **env}
+        if now is not None:
+            full_env["ALIGNER_NOW"] = now
+            if self.sandbox is not None:  # the fake services share aligner's clock
+                self.sandbox.clock.pinned = datetime.fromisoformat(now)
+        return CliRunner().invoke(cli, [*args, "--config", str(self.config)], env=full_env,
+                                  catch_exceptions=False)
+
+
+@pytest.fixture
+def aligner(env: dict[str, str], theme: Path, sandbox: Sandbox) -> Aligner:
+    return Aligner(env, theme, sandbox)
+
+
+__all__ = ["USER_ID", "Aligner", "write_theme"]
