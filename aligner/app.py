@@ -77,15 +77,21 @@ class Session:
         return self.engine.apply(plan, now)
 
     def revert(self, now: datetime) -> ApplyResult:
-        self.store.save_extra(META, REVERT_KEY, {"theme": theme_fingerprint(self.config),
-                                                 "at": now.isoformat()}, now)
+        self.store.save_extra(
+            META, REVERT_KEY, {"theme": theme_fingerprint(self.config), "at": now.isoformat()}, now
+        )
         plan = self.engine.plan(now, revert=True)
         return self.engine.apply(plan, now)
 
 
 @contextmanager
-def open_session(settings: Settings, config: ThemeConfig, *, lock: bool,
-                 surfaces: Mapping[str, Connected] | None = None) -> Iterator[Session]:
+def open_session(
+    settings: Settings,
+    config: ThemeConfig,
+    *,
+    lock: bool,
+    surfaces: Mapping[str, Connected] | None = None,
+) -> Iterator[Session]:
     """Open the store (under the run lock when `lock`), and connect the surfaces to run."""
     guard = exclusive(settings.lock_path, settings.lock_wait) if lock else _nothing()
     with guard, Store(settings.state_db) as store:

@@ -27,7 +27,7 @@ from aligner.errors import AlignerError, ConfigError, LockTimeout, SurfaceError
 from aligner.report import apply_text, local, plan_text, window_line
 from aligner.settings import Settings
 from aligner.starter import starter_text
-from aligner.timeline import next_transitions, transitions
+from aligner.timeline import transitions
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
@@ -64,8 +64,9 @@ class State:
             try:
                 base = Settings()
             except ValidationError as exc:
-                raise ConfigError([f"ALIGNER_{p.upper()}" for p in
-                                   describe_validation_error(exc)]) from None
+                raise ConfigError(
+                    [f"ALIGNER_{p.upper()}" for p in describe_validation_error(exc)]
+                ) from None
             self._settings = base.model_copy(update={"config": config}) if config else base
             self.output = Output(self._settings.secret_values())
         return self._settings
@@ -107,15 +108,21 @@ def handled(func: F) -> F:
         except Exception as exc:  # a bug: one line unless --debug
             if state.debug:
                 raise
-            fail(state, EXIT_FAILED, f"internal error: {type(exc).__name__}: {exc} "
-                                     "(run with --debug for details)")
+            fail(
+                state,
+                EXIT_FAILED,
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            )
 
     return wrapper  # type: ignore[return-value]
 
 
 def config_option(func: F) -> F:
     return click.option(
-        "--config", "config_path", type=click.Path(path_type=Path), default=None,
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Theme file (default: $ALIGNER_CONFIG or ./config/theme.toml).",
     )(func)
 
@@ -148,8 +155,10 @@ def init(state: State, path: Path | None, force: bool, config_path: Path | None)
         raise ConfigError(f"{target}: already exists (use --force to overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(starter_text(datetime.now(UTC).date() + timedelta(days=3)), encoding="utf-8")
-    state.output.print(f"Wrote {target}. Next: edit it, then `aligner validate --config {target}` "
-                       f"and `aligner rehearse --config {target}`.")
+    state.output.print(
+        f"Wrote {target}. Next: edit it, then `aligner validate --config {target}` "
+        f"and `aligner rehearse --config {target}`."
+    )
 
 
 @cli.command()
@@ -159,8 +168,10 @@ def init(state: State, path: Path | None, force: bool, config_path: Path | None)
 def validate(state: State, config_path: Path | None) -> None:
     """Check the theme file; exit 2 with one line per problem."""
     checked = state.theme(config_path)
-    state.output.print(f"{state.settings().config}: valid — “{checked.config.theme.name}”, "
-                       f"{window_line(checked.config)}")
+    state.output.print(
+        f"{state.settings().config}: valid — “{checked.config.theme.name}”, "
+        f"{window_line(checked.config)}"
+    )
 
 
 @cli.command()
@@ -185,8 +196,14 @@ def timeline(state: State, config_path: Path | None) -> None:
 @config_option
 @pass_state
 @handled
-def plan(state: State, at: str | None, as_json: bool, detailed_exitcode: bool, force: bool,
-         config_path: Path | None) -> None:
+def plan(
+    state: State,
+    at: str | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+    force: bool,
+    config_path: Path | None,
+) -> None:
     """Show what apply would change, reading every surface and writing nothing."""
     config = state.theme(config_path).config
     settings = state.settings()
@@ -211,12 +228,24 @@ def plan(state: State, at: str | None, as_json: bool, detailed_exitcode: bool, f
 @config_option
 @click.pass_context
 @handled
-def apply(ctx: click.Context, dry_run: bool, as_json: bool, quiet: bool, force: bool,
-          config_path: Path | None) -> None:
+def apply(
+    ctx: click.Context,
+    dry_run: bool,
+    as_json: bool,
+    quiet: bool,
+    force: bool,
+    config_path: Path | None,
+) -> None:
     """Make every surface show what the theme says it should, now."""
     if dry_run:
-        ctx.invoke(plan, at=None, as_json=as_json, detailed_exitcode=False, force=force,
-                   config_path=config_path)
+        ctx.invoke(
+            plan,
+            at=None,
+            as_json=as_json,
+            detailed_exitcode=False,
+            force=force,
+            config_path=config_path,
+        )
         return
     state: State = ctx.find_object(State)  # type: ignore[assignment]
     config = state.theme(config_path).config
@@ -242,8 +271,7 @@ def revert(state: State, as_json: bool, config_path: Path | None) -> None:
     report(state, result, session, as_json, quiet=False)
 
 
-def report(state: State, result: ApplyResult, session: Session, as_json: bool,
-           quiet: bool) -> None:
+def report(state: State, result: ApplyResult, session: Session, as_json: bool, quiet: bool) -> None:
     if as_json:
         state.output.print(json.dumps(apply_json(result), ensure_ascii=False, indent=2))
     elif not (quiet and not result.written and not result.failed):

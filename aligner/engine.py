@@ -73,8 +73,9 @@ class Engine:
                     break
         return ApplyResult(plan, tuple(outcomes))
 
-    def _apply_one(self, surface: Surface, change: Change, ledger: StoreLedger,
-                   now: datetime) -> Outcome:
+    def _apply_one(
+        self, surface: Surface, change: Change, ledger: StoreLedger, now: datetime
+    ) -> Outcome:
         store, name, key = self.store, change.surface, change.key
         if not change.writes:
             if change.ownership != "keep":
@@ -96,8 +97,9 @@ class Engine:
         return Outcome(change, ok=True)
 
 
-def surfaces_to_run(registry: Sequence[type[Surface]], config: ThemeConfig,
-                    store: Store) -> list[type[Surface]]:
+def surfaces_to_run(
+    registry: Sequence[type[Surface]], config: ThemeConfig, store: Store
+) -> list[type[Surface]]:
     """Enabled surfaces, plus disabled ones that still hold something to give back."""
     chosen = []
     for cls in registry:

@@ -39,31 +39,77 @@ class OwnedValue:
             return []
         return self._give_back(current, record, restore_to, force)
 
-    def _assert(self, desired: Json, current: Json, record: Record | None, force: bool) -> list[Change]:
+    def _assert(
+        self, desired: Json, current: Json, record: Record | None, force: bool
+    ) -> list[Change]:
         if self.same(current, desired):
             return []
         if record is not None and not self.same(current, record.applied) and not force:
-            return [self.conflict(current, record.applied, "changed by hand since aligner set it; "
-                                  "leaving it (apply --force to re-assert)", release=False)]
+            return [
+                self.conflict(
+                    current,
+                    record.applied,
+                    "changed by hand since aligner set it; leaving it (apply --force to re-assert)",
+                    release=False,
+                )
+            ]
         action = "update" if record is not None else "set"
-        return [Change(self.surface, self.key, action, current, desired,
-                       f"{self.describe(current)} → {self.describe(desired)}")]
+        return [
+            Change(
+                self.surface,
+                self.key,
+                action,
+                current,
+                desired,
+                f"{self.describe(current)} → {self.describe(desired)}",
+            )
+        ]
 
-    def _give_back(self, current: Json, record: Record, restore_to: Json, force: bool) -> list[Change]:
+    def _give_back(
+        self, current: Json, record: Record, restore_to: Json, force: bool
+    ) -> list[Change]:
         if not self.same(current, record.applied) and not force:
-            return [self.conflict(current, record.applied,
-                                  "changed by hand since aligner set it; not restoring it",
-                                  release=True)]
+            return [
+                self.conflict(
+                    current,
+                    record.applied,
+                    "changed by hand since aligner set it; not restoring it",
+                    release=True,
+                )
+            ]
         if self.same(current, restore_to):
-            return [Change(self.surface, self.key, "release", current, restore_to,
-                           "already back to the original", writes=False, ownership="restored")]
-        return [Change(self.surface, self.key, "restore", current, restore_to,
-                       f"{self.describe(current)} → {self.describe(restore_to)}",
-                       ownership="restored")]
+            return [
+                Change(
+                    self.surface,
+                    self.key,
+                    "release",
+                    current,
+                    restore_to,
+                    "already back to the original",
+                    writes=False,
+                    ownership="restored",
+                )
+            ]
+        return [
+            Change(
+                self.surface,
+                self.key,
+                "restore",
+                current,
+                restore_to,
+                f"{self.describe(current)} → {self.describe(restore_to)}",
+                ownership="restored",
+            )
+        ]
 
     def conflict(self, current: Json, expected: Json, why: str, *, release: bool) -> Change:
         return Change(
-            self.surface, self.key, "conflict", expected, current,
+            self.surface,
+            self.key,
+            "conflict",
+            expected,
+            current,
             f"{why}: shows {self.describe(current)}",
-            writes=False, ownership="released" if release else "keep",
+            writes=False,
+            ownership="released" if release else "keep",
         )

@@ -9,8 +9,18 @@ from zoneinfo import ZoneInfo
 from aligner.changes import ApplyResult, Change, Plan
 from aligner.config import ThemeConfig
 
-MARKS = {"set": "+", "create": "+", "draft": "+", "send": "+", "update": "~", "restore": "-",
-         "delete": "-", "conflict": "!", "release": "·", "notice": "·"}
+MARKS = {
+    "set": "+",
+    "create": "+",
+    "draft": "+",
+    "send": "+",
+    "update": "~",
+    "restore": "-",
+    "delete": "-",
+    "conflict": "!",
+    "release": "·",
+    "notice": "·",
+}
 
 
 def local(moment: datetime, zone: ZoneInfo) -> str:
@@ -62,8 +72,12 @@ def plan_text(plan: Plan, config: ThemeConfig) -> str:
         for change in surface.changes:
             lines += change_lines(change)
     count = len(plan.changes)
-    lines += ["", f"{count} change{'s' if count != 1 else ''} pending." if count
-              else "No changes: every surface already shows what it should."]
+    lines += [
+        "",
+        f"{count} change{'s' if count != 1 else ''} pending."
+        if count
+        else "No changes: every surface already shows what it should.",
+    ]
     return "\n".join(lines)
 
 
@@ -74,16 +88,22 @@ def apply_text(result: ApplyResult, config: ThemeConfig) -> str:
     for outcome in result.outcomes:
         change = outcome.change
         if not outcome.ok:
-            lines.append(f"  ✗ {change.surface} {change.action} {change.key}: "
-                         f"{outcome.detail.removeprefix('auth:')}")
+            lines.append(
+                f"  ✗ {change.surface} {change.action} {change.key}: "
+                f"{outcome.detail.removeprefix('auth:')}"
+            )
         elif change.writes:
             lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
         else:
-            lines.append(f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "
-                         f"{change.key}: {change.summary}")
+            lines.append(
+                f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "
+                f"{change.key}: {change.summary}"
+            )
     written = len(result.written)
     if not result.outcomes and not result.plan.errors:
         lines.append("  nothing to do: every surface already shows what it should")
-    lines.append(f"{written} change{'s' if written != 1 else ''} applied"
-                 + (f", {len(result.failed)} surface(s) failed." if result.failed else "."))
+    lines.append(
+        f"{written} change{'s' if written != 1 else ''} applied"
+        + (f", {len(result.failed)} surface(s) failed." if result.failed else ".")
+    )
     return "\n".join(lines)

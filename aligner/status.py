@@ -22,9 +22,13 @@ def status_report(store: Store, config: ThemeConfig, now: datetime) -> dict[str,
         if entry.outcome == "conflict":
             info["conflicts"][entry.key] = {"at": entry.at.isoformat(), "shows": entry.after}
         elif entry.outcome in ("applied", "failed"):
-            info["last"] = {"at": entry.at.isoformat(), "key": entry.key,
-                            "action": entry.action, "outcome": entry.outcome,
-                            "detail": entry.detail}
+            info["last"] = {
+                "at": entry.at.isoformat(),
+                "key": entry.key,
+                "action": entry.action,
+                "outcome": entry.outcome,
+                "detail": entry.detail,
+            }
             if entry.outcome == "applied":
                 info["conflicts"].pop(entry.key, None)
     for name in store.all_surfaces():
@@ -55,12 +59,16 @@ def status_text(data: dict[str, Any], config: ThemeConfig) -> str:
         if last and last["detail"]:
             lines.append(f"    {last['detail']}")
         for key, conflict in info["conflicts"].items():
-            lines.append(f"    ! conflict on {key}: changed by hand (since "
-                         f"{local(datetime.fromisoformat(conflict['at']), zone)})")
+            lines.append(
+                f"    ! conflict on {key}: changed by hand (since "
+                f"{local(datetime.fromisoformat(conflict['at']), zone)})"
+            )
     if data["next"]:
         lines.append("Next transitions:")
-        lines += [f"  {local(datetime.fromisoformat(t['at']), zone)}  {t['what']}"
-                  for t in data["next"][:5]]
+        lines += [
+            f"  {local(datetime.fromisoformat(t['at']), zone)}  {t['what']}"
+            for t in data["next"][:5]
+        ]
     else:
         lines.append("No transitions left: the window is over.")
     return "\n".join(lines)

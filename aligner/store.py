@@ -71,8 +71,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._migrate()
 
@@ -100,7 +99,8 @@ class Store:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise RuntimeError(
-                    f"{self.path} was written by a newer aligner (schema {version}); upgrade aligner"
+                    f"{self.path} was written by a newer aligner (schema {version}); "
+                    "upgrade aligner"
                 )
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[step].split(";"):
@@ -116,8 +116,15 @@ class Store:
             (surface,),
         ).fetchall()
         return {
-            key: Record(surface, key, _load(snap), _load(applied), state, json.loads(extra),
-                        datetime.fromisoformat(updated))
+            key: Record(
+                surface,
+                key,
+                _load(snap),
+                _load(applied),
+                state,
+                json.loads(extra),
+                datetime.fromisoformat(updated),
+            )
             for key, snap, applied, state, extra, updated in rows
         }
 
@@ -127,8 +134,9 @@ class Store:
     def take_snapshot(self, surface: str, key: str, original: Json, now: datetime) -> None:
         """Remember the original before the first write; an active record keeps its snapshot."""
         with self._tx() as db:
-            row = db.execute("SELECT state FROM items WHERE surface = ? AND key = ?",
-                             (surface, key)).fetchone()
+            row = db.execute(
+                "SELECT state FROM items WHERE surface = ? AND key = ?", (surface, key)
+            ).fetchone()
             if row is None:
                 db.execute(
                     "INSERT INTO items (surface, key, snapshot, applied, state, updated_at) "
@@ -142,8 +150,9 @@ class Store:
                     (_dump(original), now.isoformat(), surface, key),
                 )
 
-    def save_applied(self, surface: str, key: str, applied: Json, state: str,
-                     now: datetime) -> None:
+    def save_applied(
+        self, surface: str, key: str, applied: Json, state: str, now: datetime
+    ) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO items (surface, key, snapshot, applied, state, updated_at) "
@@ -155,14 +164,17 @@ class Store:
 
     def set_state(self, surface: str, key: str, state: str, now: datetime) -> None:
         with self._tx() as db:
-            db.execute("UPDATE items SET state = ?, updated_at = ? WHERE surface = ? AND key = ?",
-                       (state, now.isoformat(), surface, key))
+            db.execute(
+                "UPDATE items SET state = ?, updated_at = ? WHERE surface = ? AND key = ?",
+                (state, now.isoformat(), surface, key),
+            )
 
     def save_extra(self, surface: str, key: str, extra: Mapping[str, Json], now: datetime) -> None:
         """Merge adapter extras for an item (creating the item if needed). Durable on return."""
         with self._tx() as db:
-            row = db.execute("SELECT extra FROM items WHERE surface = ? AND key = ?",
-                             (surface, key)).fetchone()
+            row = db.execute(
+                "SELECT extra FROM items WHERE surface = ? AND key = ?", (surface, key)
+            ).fetchone()
             merged = {**(json.loads(row[0]) if row else {}), **extra}
             if row is None:
                 db.execute(
@@ -171,9 +183,10 @@ class Store:
                     (surface, key, _dump(merged), now.isoformat()),
                 )
             else:
-                db.execute("UPDATE items SET extra = ?, updated_at = ? "
-                           "WHERE surface = ? AND key = ?",
-                           (_dump(merged), now.isoformat(), surface, key))
+                db.execute(
+                    "UPDATE items SET extra = ?, updated_at = ? WHERE surface = ? AND key = ?",
+                    (_dump(merged), now.isoformat(), surface, key),
+                )
 
     def forget(self, surface: str, key: str) -> None:
         with self._tx() as db:
@@ -185,7 +198,8 @@ class Store:
         with self._tx() as db:
             last = db.execute(
                 "SELECT action, after, outcome, detail FROM journal WHERE surface = ? AND key = ? "
-                "ORDER BY id DESC LIMIT 1", (change.surface, change.key),
+                "ORDER BY id DESC LIMIT 1",
+                (change.surface, change.key),
             ).fetchone()
             entry = (change.action, _dump(change.after), outcome, detail)
             if not change.writes and last == entry:
@@ -193,8 +207,16 @@ class Store:
             db.execute(
                 "INSERT INTO journal (at, surface, key, action, before, after, outcome, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now.isoformat(), change.surface, change.key, change.action,
-                 _dump(change.before), _dump(change.after), outcome, detail),
+                (
+                    now.isoformat(),
+                    change.surface,
+                    change.key,
+                    change.action,
+                    _dump(change.before),
+                    _dump(change.after),
+                    outcome,
+                    detail,
+                ),
             )
 
     def entries(self, surface: str | None = None, limit: int = 200) -> list[JournalEntry]:

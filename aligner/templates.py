@@ -92,7 +92,9 @@ def _environment(zone_name: str) -> SandboxedEnvironment:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
 
     def local(value: datetime, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
         return value.astimezone(zone).strftime(fmt)
@@ -133,10 +135,12 @@ def render(config: ThemeConfig, field: str, source: str, **extra: Any) -> str:
     try:
         return env.from_string(source).render(**context(config), **extra)
     except UndefinedError as exc:
-        raise ConfigError(f"{field}: {exc.message} (known: theme, interview, window, "
-                          f"metrics.<id>)") from None
+        raise ConfigError(
+            f"{field}: {exc.message} (known: theme, interview, window, metrics.<id>)"
+        ) from None
     except TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
         raise ConfigError(f"{field}: template error{where}: {exc.message}") from None
 
 

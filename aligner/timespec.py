@@ -30,8 +30,9 @@ def load_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise TimeSpecError(f"unknown timezone {name!r} (use an IANA name such as "
-                            "'America/Los_Angeles')") from exc
+        raise TimeSpecError(
+            f"unknown timezone {name!r} (use an IANA name such as 'America/Los_Angeles')"
+        ) from exc
 
 
 def is_duration(text: str) -> bool:

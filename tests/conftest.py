@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +113,9 @@ class Aligner:
             full_env["ALIGNER_NOW"] = now
             if self.sandbox is not None:  # the fake services share aligner's clock
                 self.sandbox.clock.pinned = datetime.fromisoformat(now)
-        return CliRunner().invoke(cli, [*args, "--config", str(self.config)], env=full_env,
-                                  catch_exceptions=False)
+        return CliRunner().invoke(
+            cli, [*args, "--config", str(self.config)], env=full_env, catch_exceptions=False
+        )
 
 
 @pytest.fixture

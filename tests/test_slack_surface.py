@@ -20,8 +20,11 @@ def test_apply_in_window_sets_text_emoji_and_expiry(aligner: Aligner, sandbox: S
     result = aligner("apply", now=DURING)
     assert result.exit_code == 0, result.output
     status = sandbox.service("slack").status(USER_ID)
-    assert status == {"status_text": THEMED, "status_emoji": ":rocket:",
-                      "status_expiration": WINDOW_END_TS}
+    assert status == {
+        "status_text": THEMED,
+        "status_emoji": ":rocket:",
+        "status_expiration": WINDOW_END_TS,
+    }
 
 
 def test_second_apply_makes_no_writes_and_one_read(aligner: Aligner, sandbox: Sandbox) -> None:
@@ -46,8 +49,10 @@ def test_after_window_restores_the_original(aligner: Aligner, sandbox: Sandbox) 
     result = aligner("apply", now=AFTER)
     assert result.exit_code == 0, result.output
     assert sandbox.service("slack").status(USER_ID) == {
-        "status_text": "Working from home", "status_emoji": ":house_with_garden:",
-        "status_expiration": 0}
+        "status_text": "Working from home",
+        "status_emoji": ":house_with_garden:",
+        "status_expiration": 0,
+    }
     sandbox.clear_log()
     assert aligner("apply", now=AFTER).exit_code == 0
     assert slack_writes(sandbox) == 0
@@ -170,8 +175,9 @@ def test_quiet_apply_is_silent_when_nothing_changed(aligner: Aligner) -> None:
     assert second.stdout == ""
 
 
-def test_token_never_appears_in_output_or_state(aligner: Aligner, sandbox: Sandbox,
-                                                state_dir: Path) -> None:
+def test_token_never_appears_in_output_or_state(
+    aligner: Aligner, sandbox: Sandbox, state_dir: Path
+) -> None:
     token = aligner.env["ALIGNER_SLACK_TOKEN"]
     outputs = [aligner(cmd, now=DURING) for cmd in ("plan", "apply", "status", "revert")]
     outputs.append(aligner("apply", now=DURING, ALIGNER_SLACK_TOKEN="xoxp-wrong-but-secret"))

@@ -3,35 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from aligner.google import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
+from aligner.sandbox.google_common import GoogleAccounts, TokenEndpoint
 from aligner.sandbox.http import Service
 from aligner.sandbox.server import Clock, Sandbox
 from aligner.sandbox.slack import SlackService
 
 SLACK_TOKEN = "xoxp-sandbox-user-token"
 GOOGLE_TOKEN = "ya29.sandbox-access-token"
+GOOGLE_REFRESH_TOKEN = "1//sandbox-refresh-token"
 USER_ID = "U0ALIGNER"
+EMAIL = "alex@example.com"
+GOOGLE_SCOPES = (CALENDAR_EVENTS, GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE)
 
-# Each entry builds one service on the shared clock and seeds it. Surfaces' issues add theirs.
-SERVICE_FACTORIES: list[Callable[[Clock], Service]] = []
+
+@dataclass(frozen=True)
+class Shared:
+    """What the fake services share: one clock and one set of Google accounts."""
+
+    clock: Clock
+    google: GoogleAccounts = field(default_factory=GoogleAccounts)
 
 
-def _slack(clock: Clock) -> Service:
-    slack = SlackService(clock=clock)
+def _slack(shared: Shared) -> Service:
+    slack = SlackService(clock=shared.clock)
     slack.add_user(SLACK_TOKEN, USER_ID, "alex")
     slack.set_status(USER_ID, "Working from home", ":house_with_garden:")
     return slack
 
 
-SERVICE_FACTORIES.append(_slack)
+def _oauth(shared: Shared) -> Service:
+    shared.google.grant(GOOGLE_TOKEN, *GOOGLE_SCOPES)
+    shared.google.refresh_tokens[GOOGLE_REFRESH_TOKEN] = set(GOOGLE_SCOPES)
+    return TokenEndpoint(accounts=shared.google)
+
+
+# Each entry builds one seeded service. Each surface's module adds its own here.
+SERVICE_FACTORIES: list[Callable[[Shared], Service]] = [_slack, _oauth]
 
 
 def seeded_sandbox(port: int = 0, clock: Clock | None = None) -> Sandbox:
-    clock = clock or Clock()
-    return Sandbox([factory(clock) for factory in SERVICE_FACTORIES], port=port, clock=clock)
+    shared = Shared(clock or Clock())
+    return Sandbox(
+        [factory(shared) for factory in SERVICE_FACTORIES], port=port, clock=shared.clock
+    )
 
 
-def SANDBOX_ENV(url: str) -> dict[str, str]:  # noqa: N802 - reads like a constant table
+def SANDBOX_ENV(url: str) -> dict[str, str]:
     """The environment that points aligner at a sandbox served at `url`."""
     return {
         "ALIGNER_SLACK_API_URL": f"{url}api/",

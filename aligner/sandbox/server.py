@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit, parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from aligner.sandbox.http import Request, Response, Routed, Service
 
@@ -82,8 +82,9 @@ class Sandbox:
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="aligner-sandbox")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="aligner-sandbox"
+        )
         self._thread.start()
         return self
 
@@ -114,11 +115,13 @@ class Sandbox:
             self.faults.append(fault)
         return fault
 
-    def requests(self, service: str | None = None, operation: str | None = None,
-                 writes: bool | None = None) -> list[LoggedRequest]:
+    def requests(
+        self, service: str | None = None, operation: str | None = None, writes: bool | None = None
+    ) -> list[LoggedRequest]:
         with self._lock:
             return [
-                r for r in self.log
+                r
+                for r in self.log
                 if (service is None or r.service == service)
                 and (operation is None or r.operation == operation)
                 and (writes is None or r.writes == writes)
@@ -138,9 +141,18 @@ class Sandbox:
 
     def _record(self, routed: Routed, request: Request, status: int) -> None:
         with self._lock:
-            self.log.append(LoggedRequest(time.time(), routed.service, routed.operation,
-                                          routed.writes, request.method, request.path, status,
-                                          request.body))
+            self.log.append(
+                LoggedRequest(
+                    time.time(),
+                    routed.service,
+                    routed.operation,
+                    routed.writes,
+                    request.method,
+                    request.path,
+                    status,
+                    request.body,
+                )
+            )
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -173,13 +185,22 @@ class Sandbox:
         return response
 
     def _control(self, request: Request) -> Response:
-        what = request.path[len(CONTROL):].strip("/")
+        what = request.path[len(CONTROL) :].strip("/")
         if what == "requests":
-            return Response(200, [
-                {"service": r.service, "operation": r.operation, "writes": r.writes,
-                 "method": r.method, "path": r.path, "status": r.status}
-                for r in self.requests()
-            ])
+            return Response(
+                200,
+                [
+                    {
+                        "service": r.service,
+                        "operation": r.operation,
+                        "writes": r.writes,
+                        "method": r.method,
+                        "path": r.path,
+                        "status": r.status,
+                    }
+                    for r in self.requests()
+                ],
+            )
         if what == "state":
             with self._lock:
                 return Response(200, {s.name: s.snapshot() for s in self.services})
@@ -198,7 +219,7 @@ def _make_handler(sandbox: Sandbox) -> Callable[..., BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: the sandbox keeps its own log
 
         def _handle(self) -> None:

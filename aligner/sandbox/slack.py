@@ -17,19 +17,20 @@ from aligner.sandbox.server import Clock
 
 STATUS_LIMIT = 100
 _EMOJI_SYNTAX = re.compile(r"^:[a-z0-9_+'\-]+:$")
-STANDARD_EMOJI = frozenset("""
+STANDARD_EMOJI = frozenset(
+    """
 rocket calendar spiral_calendar_pad palm_tree house_with_garden face_with_thermometer
-speech_balloon zap fire chart_with_upwards_trend chart_with_downwards_trend bar_chart
-brain dart hammer_and_wrench wrench gear books book memo pencil pencil2 computer
-desktop_computer coffee tea headphones headphone mute no_bell bell sunny cloud umbrella
-car airplane train bus bike runner running walking mag mag_right bulb sparkles star
-star2 tada trophy medal muscle thumbsup +1 -1 white_check_mark heavy_check_mark x
-warning hourglass hourglass_flowing_sand stopwatch timer_clock alarm_clock clock1
-construction red_circle large_blue_circle green_heart blue_heart heart smile smiley
-slightly_smiling_face thinking_face sleeping zzz shushing_face lock key technologist
-man_technologist woman_technologist scientist telescope satellite crystal_ball
+speech_balloon zap fire chart_with_upwards_trend chart_with_downwards_trend bar_chart brain dart
+hammer_and_wrench wrench gear books book memo pencil pencil2 computer desktop_computer coffee
+tea headphones headphone mute no_bell bell sunny cloud umbrella car airplane train bus bike
+runner running walking mag mag_right bulb sparkles star star2 tada trophy medal muscle thumbsup
++1 -1 white_check_mark heavy_check_mark x warning hourglass hourglass_flowing_sand stopwatch
+timer_clock alarm_clock clock1 construction red_circle large_blue_circle green_heart blue_heart
+heart smile smiley slightly_smiling_face thinking_face sleeping zzz shushing_face lock key
+technologist man_technologist woman_technologist scientist telescope satellite crystal_ball
 microscope test_tube rotating_light traffic_light vertical_traffic_light racing_car
-""".split())
+""".split()
+)
 SCOPES_READ = "users.profile:read"
 SCOPES_WRITE = "users.profile:write"
 
@@ -44,8 +45,13 @@ class SlackToken:
 
 def _blank_profile(name: str) -> dict[str, Any]:
     return {
-        "real_name": name, "display_name": name, "status_text": "", "status_emoji": "",
-        "status_expiration": 0, "status_text_canonical": "", "email": f"{name}@example.com",
+        "real_name": name,
+        "display_name": name,
+        "status_text": "",
+        "status_emoji": "",
+        "status_expiration": 0,
+        "status_text_canonical": "",
+        "email": f"{name}@example.com",
     }
 
 
@@ -61,8 +67,13 @@ class SlackService(Service):
 
     # -- seeding -----------------------------------------------------------------------------
 
-    def add_user(self, token: str, user_id: str = "U0ALIGNER", name: str = "alex",
-                 scopes: tuple[str, ...] = (SCOPES_READ, SCOPES_WRITE)) -> None:
+    def add_user(
+        self,
+        token: str,
+        user_id: str = "U0ALIGNER",
+        name: str = "alex",
+        scopes: tuple[str, ...] = (SCOPES_READ, SCOPES_WRITE),
+    ) -> None:
         self.tokens[token] = SlackToken(user_id, scopes=scopes)
         self.profiles.setdefault(user_id, _blank_profile(name))
 
@@ -80,7 +91,7 @@ class SlackService(Service):
     # -- HTTP --------------------------------------------------------------------------------
 
     def route(self, request: Request) -> Routed | None:
-        method = request.path[len(self.prefix):]
+        method = request.path[len(self.prefix) :]
         if method not in _METHODS:
             return None
         return Routed(self.name, method, writes=_METHODS[method][1])
@@ -101,8 +112,15 @@ class SlackService(Service):
             return self._error("token_revoked")
         needed = _METHODS[routed.operation][0]
         if needed and needed not in token.scopes:
-            return self._reply(token, {"ok": False, "error": "missing_scope", "needed": needed,
-                                       "provided": ",".join(token.scopes)})
+            return self._reply(
+                token,
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(token.scopes),
+                },
+            )
         handler = getattr(self, "_" + routed.operation.replace(".", "_"))
         body: dict[str, Any] = handler(token, self._args(request))
         return self._reply(token, body)
@@ -130,8 +148,14 @@ class SlackService(Service):
 
     def _auth_test(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
         name = self.profiles[token.user_id]["display_name"]
-        return {"ok": True, "url": "https://aligner-sandbox.slack.com/", "team": "Sandbox",
-                "user": name, "team_id": token.team_id, "user_id": token.user_id}
+        return {
+            "ok": True,
+            "url": "https://aligner-sandbox.slack.com/",
+            "team": "Sandbox",
+            "user": name,
+            "team_id": token.team_id,
+            "user_id": token.user_id,
+        }
 
     def _users_profile_get(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user") or token.user_id
@@ -174,14 +198,19 @@ class SlackService(Service):
             if name not in STANDARD_EMOJI and name not in self.custom_emoji:
                 return {"ok": False, "error": "profile_status_set_failed_not_valid_emoji"}
         cleared_one = (text == "" and emoji is None and current["status_emoji"]) or (
-            emoji == "" and text is None and current["status_text"])
+            emoji == "" and text is None and current["status_text"]
+        )
         if cleared_one:
             return {"ok": False, "error": "must_clear_both_status_text_and_status_emoji"}
         return {}
 
     def _emoji_list(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "emoji": {name: f"https://emoji.example/{name}.png"
-                                      for name in sorted(self.custom_emoji)}}
+        return {
+            "ok": True,
+            "emoji": {
+                name: f"https://emoji.example/{name}.png" for name in sorted(self.custom_emoji)
+            },
+        }
 
 
 # method -> (scope needed, writes)

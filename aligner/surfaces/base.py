@@ -33,6 +33,12 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
 
+    @classmethod
+    def from_problem(cls, problem: str) -> Finding:
+        """From a ConfigError line 'field: message'."""
+        field, _, message = problem.partition(": ")
+        return cls(field, message) if message else cls("theme", problem)
+
 
 class Ledger(Protocol):
     """Durable progress for a surface mid-write (e.g. a note's intent before it is sent)."""
@@ -86,12 +92,13 @@ class Surface(ABC):
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]: ...
 
     @abstractmethod
-    def diff(self, ctx: DiffContext, desired: Mapping[str, Json],
-             current: Mapping[str, Json]) -> list[Change]: ...
+    def diff(
+        self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
+    ) -> list[Change]: ...
 
     @abstractmethod
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json: ...
 
-    def show(self, current: Mapping[str, Json]) -> list[str]:
+    def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         """Lines describing what the surface shows now (for rehearse and status)."""
         return [f"{key}: {value}" for key, value in current.items()]

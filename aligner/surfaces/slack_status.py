@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from slack_sdk import WebClient
@@ -24,10 +24,23 @@ from aligner.templates import render
 STATUS_LIMIT = 100
 EMOJI_FORM = re.compile(r"^:[a-z0-9_+'\-]+:$")
 KEY = "status"
-_AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
-                "account_inactive", "no_permission", "not_allowed_token_type"}
-_RETRYABLE = {"ratelimited", "rate_limited", "service_unavailable", "request_timeout",
-              "fatal_error", "internal_error"}
+_AUTH_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "no_permission",
+    "not_allowed_token_type",
+}
+_RETRYABLE = {
+    "ratelimited",
+    "rate_limited",
+    "service_unavailable",
+    "request_timeout",
+    "fatal_error",
+    "internal_error",
+}
 CLEARED: dict[str, Any] = {"text": "", "emoji": "", "expiration": 0}
 
 
@@ -39,12 +52,13 @@ def status_of(profile: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def describe(status: Json) -> str:
+def describe(status: Json, zone: tzinfo = UTC) -> str:
     if not status or (not status["text"] and not status["emoji"]):
         return "(no status)"
     text = " ".join(p for p in (status["emoji"], f"“{status['text']}”") if p)
     if status.get("expiration"):
-        text += f" until {datetime.fromtimestamp(status['expiration']).astimezone():%Y-%m-%d %H:%M %Z}"
+        until = datetime.fromtimestamp(status["expiration"], zone)
+        text += f" until {until:%a %d %b %H:%M %Z}"
     return text
 
 
@@ -74,16 +88,28 @@ class SlackStatus(Surface):
         try:
             text, emoji = rendered_status(config)
         except ConfigError as exc:
-            return [Finding(*p.split(": ", 1)) for p in exc.problems]
+            return [Finding.from_problem(p) for p in exc.problems]
         findings = []
         if len(text) > STATUS_LIMIT:
-            findings.append(Finding("slack.status_text", f"renders to {len(text)} characters; "
-                                    f"Slack allows {STATUS_LIMIT}"))
+            findings.append(
+                Finding(
+                    "slack.status_text",
+                    f"renders to {len(text)} characters; Slack allows {STATUS_LIMIT}",
+                )
+            )
         if emoji and not EMOJI_FORM.match(emoji):
-            findings.append(Finding("slack.status_emoji", f"{emoji!r} is not an emoji code; "
-                                    "write it as :name: (e.g. ':rocket:')"))
-        findings += discretion_findings(config, "slack.status_text", text,
-                                        "your Slack status is visible to your whole workspace")
+            findings.append(
+                Finding(
+                    "slack.status_emoji",
+                    f"{emoji!r} is not an emoji code; write it as :name: (e.g. ':rocket:')",
+                )
+            )
+        findings += discretion_findings(
+            config,
+            "slack.status_text",
+            text,
+            "your Slack status is visible to your whole workspace",
+        )
         return findings
 
     @classmethod
@@ -91,21 +117,31 @@ class SlackStatus(Surface):
         if not config.schedule.in_window(now):
             return {KEY: None}
         text, emoji = rendered_status(config)
-        return {KEY: {"text": text, "emoji": emoji,
-                      "expiration": int(config.schedule.window_end.timestamp())}}
+        return {
+            KEY: {
+                "text": text,
+                "emoji": emoji,
+                "expiration": int(config.schedule.window_end.timestamp()),
+            }
+        }
 
     @classmethod
     def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
-        return [(config.schedule.window_start, "Slack status set"),
-                (config.schedule.window_end, "Slack status expires; original restored")]
+        return [
+            (config.schedule.window_start, "Slack status set"),
+            (config.schedule.window_end, "Slack status expires; original restored"),
+        ]
 
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod
     def connect(cls, settings: Settings) -> SlackStatus:
         if settings.slack_token is None:
-            raise AuthError("no Slack token: set ALIGNER_SLACK_TOKEN to a user token (xoxp-…) "
-                            "with users.profile:read and users.profile:write", "slack")
+            raise AuthError(
+                "no Slack token: set ALIGNER_SLACK_TOKEN to a user token (xoxp-…) "
+                "with users.profile:read and users.profile:write",
+                "slack",
+            )
         client = WebClient(
             token=settings.slack_token.get_secret_value(),
             base_url=_with_slash(settings.slack_api_url),
@@ -122,15 +158,16 @@ class SlackStatus(Surface):
         response = self._call("users_profile_get")
         return {KEY: status_of(response.get("profile") or {})}
 
-    def diff(self, ctx: DiffContext, desired: Mapping[str, Json],
-             current: Mapping[str, Json]) -> list[Change]:
+    def diff(
+        self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
+    ) -> list[Change]:
         record = ctx.records.get(KEY)
         now_ts = ctx.now.timestamp()
 
         def same(a: Json, b: Json) -> bool:
-            return _visible(a, now_ts) == _visible(b, now_ts)
+            return bool(_visible(a, now_ts) == _visible(b, now_ts))
 
-        owned = OwnedValue(self.name, KEY, same, describe)
+        owned = OwnedValue(self.name, KEY, same, lambda s: describe(s, ctx.config.zone))
         target = None if ctx.revert else desired.get(KEY)
         original = record.snapshot if record else None
         restore_to = _restorable(original, now_ts)
@@ -138,13 +175,16 @@ class SlackStatus(Surface):
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         status = change.after or CLEARED
-        profile = {"status_text": status["text"], "status_emoji": status["emoji"],
-                   "status_expiration": status["expiration"]}
+        profile = {
+            "status_text": status["text"],
+            "status_emoji": status["emoji"],
+            "status_expiration": status["expiration"],
+        }
         response = self._call("users_profile_set", profile=profile)
         return status_of(response.get("profile") or profile)
 
-    def show(self, current: Mapping[str, Json]) -> list[str]:
-        return [describe(current.get(KEY))]
+    def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
+        return [describe(current.get(KEY), config.zone)]
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -179,14 +219,22 @@ def _translate(exc: SlackApiError) -> SurfaceError:
     status = response.status_code if response is not None else 0
     if code == "missing_scope":
         needed = response.get("needed", "users.profile:write")
-        return AuthError(f"the Slack token lacks the {needed} scope: add it to your Slack app's "
-                         "user token scopes and reinstall the app", "slack")
+        return AuthError(
+            f"the Slack token lacks the {needed} scope: add it to your Slack app's "
+            "user token scopes and reinstall the app",
+            "slack",
+        )
     if code in _AUTH_ERRORS:
-        return AuthError(f"Slack rejected the token ({code}): create a new user token and put it "
-                         "in ALIGNER_SLACK_TOKEN", "slack")
+        return AuthError(
+            f"Slack rejected the token ({code}): create a new user token and put it "
+            "in ALIGNER_SLACK_TOKEN",
+            "slack",
+        )
     if status == 429 or status >= 500 or code in _RETRYABLE:
         retry = response.headers.get("retry-after") if response is not None else None
-        return TransientError(f"Slack is unavailable right now ({code or status}); "
-                              "the next run will try again", "slack",
-                              float(retry) if retry and str(retry).isdigit() else None)
+        return TransientError(
+            f"Slack is unavailable right now ({code or status}); the next run will try again",
+            "slack",
+            float(retry) if retry and str(retry).isdigit() else None,
+        )
     return PermanentError(f"Slack refused the change ({code or status})", "slack")

@@ -1,0 +1,195 @@
+"""Google API access shared by the Calendar, signature and note surfaces.
+
+- Clients: google-api-python-client with its bundled (static) discovery documents; requests go
+  to ALIGNER_GOOGLE_API_ROOT (Calendar under `{root}calendar/v3/`, Gmail under `{root}gmail/v1/`).
+- Credentials: ALIGNER_GOOGLE_ACCESS_TOKEN (a raw bearer token) wins over
+  ALIGNER_GOOGLE_CREDENTIALS (an authorized-user JSON, refreshed as google-auth does).
+- `execute` retries only what is safe to retry (never pass retry=True for a send), honours
+  Retry-After, and turns failures into aligner's error tree. Statuses a caller wants to handle
+  itself (404, 409, ...) come back as `GoogleStatus`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httplib2
+from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
+from aligner.settings import Settings
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+CALENDAR_EVENTS = SCOPE_PREFIX + "calendar.events"
+GMAIL_SETTINGS_BASIC = SCOPE_PREFIX + "gmail.settings.basic"
+GMAIL_COMPOSE = SCOPE_PREFIX + "gmail.compose"
+
+MAX_ATTEMPTS = 4
+BACKOFF_BASE = 0.25  # seconds; doubled per attempt
+MAX_SLEEP = 30.0
+_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+_ENDPOINT_PATH = {"calendar": "calendar/v3/", "gmail": ""}
+
+
+class GoogleStatus(Exception):
+    """An HTTP error status the caller asked to handle itself."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        super().__init__(f"{status} {reason}: {message}")
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    reason: str
+    message: str
+    retry_after: float | None
+
+
+def load_credentials(settings: Settings, surface: str) -> Credentials:
+    if settings.google_access_token is not None:
+        return Credentials(token=settings.google_access_token.get_secret_value())
+    path = settings.google_credentials
+    if path is not None:
+        if not path.exists():
+            raise AuthError(
+                f"ALIGNER_GOOGLE_CREDENTIALS points at {path}, which does not exist "
+                "(run `aligner auth google`)",
+                surface,
+            )
+        try:
+            creds: Credentials = Credentials.from_authorized_user_file(str(path))
+            return creds
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise AuthError(
+                f"{path} is not an authorized-user credentials file ({exc})", surface
+            ) from None
+    raise AuthError(
+        "no Google credentials: set ALIGNER_GOOGLE_ACCESS_TOKEN (e.g. from "
+        "`gcloud auth print-access-token`) or ALIGNER_GOOGLE_CREDENTIALS",
+        surface,
+    )
+
+
+def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
+    """A discovery client for `api` pointed at the configured root, with static discovery."""
+    credentials = load_credentials(settings, surface)
+    root = (
+        settings.google_api_root
+        if settings.google_api_root.endswith("/")
+        else settings.google_api_root + "/"
+    )
+    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=30))
+    return build(
+        api,
+        version,
+        http=http,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": root + _ENDPOINT_PATH[api]},
+    )
+
+
+def error_info(exc: HttpError) -> ErrorInfo:
+    status = int(exc.resp.status)
+    reason, message = "", str(getattr(exc, "reason", "") or "")
+    try:
+        error = json.loads(exc.content or b"{}").get("error", {})
+        if isinstance(error, dict):
+            message = error.get("message", message)
+            reason = (error.get("errors") or [{}])[0].get("reason", "") or error.get("status", "")
+    except (ValueError, AttributeError):
+        pass
+    retry = exc.resp.get("retry-after")
+    retry_after = float(retry) if retry and str(retry).replace(".", "", 1).isdigit() else None
+    return ErrorInfo(status, reason, message, retry_after)
+
+
+def is_retryable(info: ErrorInfo) -> bool:
+    return (
+        info.status == 429
+        or info.status >= 500
+        or (info.status == 403 and info.reason in _RATE_REASONS)
+    )
+
+
+def translate(info: ErrorInfo, surface: str, scope: str) -> SurfaceError:
+    if info.status == 401:
+        return AuthError(
+            f"Google rejected the credentials ({info.message or 'invalid'}): get a "
+            "fresh access token or run `aligner auth google` again",
+            surface,
+        )
+    if info.status == 403 and info.reason in (
+        "insufficientPermissions",
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "forbidden",
+        "PERMISSION_DENIED",
+    ):
+        return AuthError(
+            f"the Google credentials lack a scope: grant {scope} (run `aligner auth google` again)",
+            surface,
+        )
+    if is_retryable(info):
+        return TransientError(
+            f"Google is unavailable right now ({info.status} "
+            f"{info.reason}); the next run will try again",
+            surface,
+            info.retry_after,
+        )
+    return PermanentError(
+        f"Google refused the request ({info.status} {info.reason}: {info.message})", surface
+    )
+
+
+def execute(
+    request: Any, surface: str, scope: str, *, retry: bool, expect: tuple[int, ...] = ()
+) -> Any:
+    """Run one API request. `retry` only for calls that are safe to send twice."""
+    attempts = MAX_ATTEMPTS if retry else 1
+    for attempt in range(attempts):
+        try:
+            return request.execute(num_retries=0)
+        except HttpError as exc:
+            info = error_info(exc)
+            if info.status in expect:
+                raise GoogleStatus(info.status, info.reason, info.message) from None
+            if not (is_retryable(info) and attempt + 1 < attempts):
+                raise translate(info, surface, scope) from None
+            _sleep(attempt, info.retry_after)
+        except RefreshError as exc:
+            raise AuthError(
+                f"Google credentials could not be refreshed ({_first_line(exc)}): "
+                "run `aligner auth google` again",
+                surface,
+            ) from None
+        except GoogleAuthError as exc:
+            raise AuthError(f"Google credentials problem: {_first_line(exc)}", surface) from None
+        except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
+            if attempt + 1 >= attempts:
+                raise TransientError(
+                    f"cannot reach Google ({type(exc).__name__}: {exc}); the "
+                    "next run will try again",
+                    surface,
+                ) from None
+            _sleep(attempt, None)
+    raise AssertionError("unreachable")
+
+
+def _sleep(attempt: int, retry_after: float | None) -> None:
+    delay = retry_after if retry_after is not None else BACKOFF_BASE * (2**attempt)
+    time.sleep(min(delay, MAX_SLEEP))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,127 @@
+"""What every fake Google API shares: bearer-token scopes, the error envelope, the token endpoint.
+
+Error body, as Google sends it:
+    {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND",
+               "errors": [{"domain": "global", "reason": "notFound", "message": "Not Found"}]}}
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aligner.sandbox.http import Request, Response, Routed, Service
+
+STATUS_TEXT = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    410: "NOT_FOUND",
+    412: "FAILED_PRECONDITION",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+DEFAULT_REASON = {
+    400: "badRequest",
+    401: "authError",
+    403: "forbidden",
+    404: "notFound",
+    409: "duplicate",
+    410: "deleted",
+    429: "rateLimitExceeded",
+    500: "backendError",
+    503: "backendError",
+}
+
+
+def google_error(
+    status: int,
+    message: str,
+    reason: str | None = None,
+    domain: str = "global",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    reason = reason or DEFAULT_REASON.get(status, "badRequest")
+    body: dict[str, Any] = {
+        "error": {
+            "code": status,
+            "message": message,
+            "status": STATUS_TEXT.get(status, "UNKNOWN"),
+            "errors": [{"domain": domain, "reason": reason, "message": message}],
+        }
+    }
+    return Response(status, body, dict(headers or {}))
+
+
+@dataclass
+class GoogleAccounts:
+    """Access tokens -> granted scopes, shared by every fake Google service and /token."""
+
+    tokens: dict[str, set[str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, set[str]] = field(default_factory=dict)
+
+    def grant(self, token: str, *scopes: str) -> None:
+        self.tokens[token] = set(scopes)
+
+    def check(self, request: Request, accepted: set[str]) -> Response | None:
+        """None when the bearer token is valid and carries one of `accepted` scopes."""
+        token = request.bearer()
+        if token is None or token not in self.tokens:
+            return google_error(
+                401,
+                "Request had invalid authentication credentials.",
+                "authError",
+                headers={"WWW-Authenticate": 'Bearer realm="x"'},
+            )
+        if accepted and not (self.tokens[token] & accepted):
+            return google_error(
+                403, "Request had insufficient authentication scopes.", "insufficientPermissions"
+            )
+        return None
+
+
+@dataclass
+class TokenEndpoint(Service):
+    """POST /token: Google's OAuth token endpoint for the refresh_token grant."""
+
+    accounts: GoogleAccounts = field(default_factory=GoogleAccounts)
+
+    name = "oauth"
+    prefix = "/token"
+
+    def route(self, request: Request) -> Routed | None:
+        if request.path == "/token" and request.method == "POST":
+            return Routed(self.name, "oauth.token", writes=False)
+        return None
+
+    def handle(self, request: Request, routed: Routed) -> Response:
+        form = request.form()
+        if form.get("grant_type") != "refresh_token":
+            return Response(400, {"error": "unsupported_grant_type"})
+        scopes = self.accounts.refresh_tokens.get(form.get("refresh_token", ""))
+        if scopes is None:
+            return Response(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked.",
+                },
+            )
+        token = "ya29.refreshed-" + secrets.token_urlsafe(12)
+        self.accounts.grant(token, *scopes)
+        return Response(
+            200,
+            {
+                "access_token": token,
+                "expires_in": 3599,
+                "token_type": "Bearer",
+                "scope": " ".join(sorted(scopes)),
+            },
+        )
+
+    def fault_response(self, status: int, retry_after: int | None) -> Response:
+        return Response(status, {"error": "temporarily_unavailable"})
