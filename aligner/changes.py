@@ -113,6 +113,9 @@ class Outcome:
     change: Change
     ok: bool
     detail: str = ""
+    auth_failed: bool = (
+        False  # credentials are the problem: the surface's other changes are skipped
+    )
 
 
 @dataclass(frozen=True)

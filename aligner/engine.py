@@ -69,7 +69,7 @@ class Engine:
             for change in surface_plan.changes:
                 outcome = self._apply_one(surface, change, ledger, now)
                 outcomes.append(outcome)
-                if not outcome.ok and outcome.detail.startswith("auth:"):
+                if outcome.auth_failed:
                     break
         return ApplyResult(plan, tuple(outcomes))
 
@@ -89,8 +89,9 @@ class Engine:
             stored = surface.apply(self.config, change, ledger)
         except SurfaceError as exc:
             store.journal(change, "failed", str(exc), now)
-            prefix = "auth:" if isinstance(exc, AuthError) else ""
-            return Outcome(change, ok=False, detail=f"{prefix}{exc}")
+            return Outcome(
+                change, ok=False, detail=str(exc), auth_failed=isinstance(exc, AuthError)
+            )
         state = "active" if change.ownership in ("active", "keep") else change.ownership
         store.save_applied(name, key, stored, state, now)
         store.journal(change, "applied", "", now)

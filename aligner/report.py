@@ -90,7 +90,7 @@ def apply_text(result: ApplyResult, config: ThemeConfig) -> str:
         if not outcome.ok:
             lines.append(
                 f"  ✗ {change.surface} {change.action} {change.key}: "
-                f"{outcome.detail.removeprefix('auth:')}"
+                f"{outcome.detail}"
             )
         elif change.writes:
             lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
