@@ -68,28 +68,12 @@ class OwnedValue:
     def _give_back(
         self, current: Json, record: Record, restore_to: Json, force: bool
     ) -> list[Change]:
-        if not self.same(current, record.applied) and not force:
-            return [
-                self.conflict(
-                    current,
-                    record.applied,
-                    "changed by hand since aligner set it; not restoring it",
-                    release=True,
-                )
-            ]
         if self.same(current, restore_to):
-            return [
-                Change(
-                    self.surface,
-                    self.key,
-                    "release",
-                    current,
-                    restore_to,
-                    "already back to the original",
-                    writes=False,
-                    ownership="restored",
-                )
-            ]
+            return [self._release(current, restore_to)]
+        if not self.same(current, record.applied) and not force:
+            why = "changed by hand since aligner set it; not restoring it"
+            return [self.conflict(current, record.applied, why, release=True)]
+        summary = f"{self.describe(current)} → {self.describe(restore_to)}"
         return [
             Change(
                 self.surface,
@@ -97,10 +81,22 @@ class OwnedValue:
                 "restore",
                 current,
                 restore_to,
-                f"{self.describe(current)} → {self.describe(restore_to)}",
+                summary,
                 ownership="restored",
             )
         ]
+
+    def _release(self, current: Json, restore_to: Json) -> Change:
+        return Change(
+            self.surface,
+            self.key,
+            "release",
+            current,
+            restore_to,
+            "already back to the original",
+            writes=False,
+            ownership="restored",
+        )
 
     def conflict(self, current: Json, expected: Json, why: str, *, release: bool) -> Change:
         return Change(

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from aligner.config import Metric, ThemeConfig
@@ -84,6 +84,8 @@ def _as_metric(value: Any) -> Metric:
         return value.metric
     if isinstance(value, Metric):
         return value
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
     raise TemplateError(f"expected a metric such as metrics.latency, got {value!r}")
 
 
@@ -135,9 +137,9 @@ def render(config: ThemeConfig, field: str, source: str, **extra: Any) -> str:
     try:
         return env.from_string(source).render(**context(config), **extra)
     except UndefinedError as exc:
-        raise ConfigError(
-            f"{field}: {exc.message} (known: theme, interview, window, metrics.<id>)"
-        ) from None
+        known = ["theme", "interview", "window"] + [f"metrics.{m.id}" for m in config.metrics]
+        message = str(exc.message).replace("'dict object' has no attribute", "unknown name")
+        raise ConfigError(f"{field}: {message} (known: {', '.join(known)})") from None
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""

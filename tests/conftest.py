@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -112,7 +113,8 @@ class Aligner:
         if now is not None:
             full_env["ALIGNER_NOW"] = now
             if self.sandbox is not None:  # the fake services share aligner's clock
-                self.sandbox.clock.pinned = datetime.fromisoformat(now)
+                with contextlib.suppress(ValueError):
+                    self.sandbox.clock.pinned = datetime.fromisoformat(now)
         return CliRunner().invoke(
             cli, [*args, "--config", str(self.config)], env=full_env, catch_exceptions=False
         )
