@@ -14,22 +14,33 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httplib2
+from google.auth.credentials import Credentials as AnyCredentials
 from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from aligner.credentials import require_private
 from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
-from aligner.settings import Settings
+from aligner.settings import Settings, is_loopback
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 CALENDAR_EVENTS = SCOPE_PREFIX + "calendar.events"
 GMAIL_SETTINGS_BASIC = SCOPE_PREFIX + "gmail.settings.basic"
 GMAIL_COMPOSE = SCOPE_PREFIX + "gmail.compose"
+# The scope each Google surface needs (a surface class's own `scopes` says the same).
+SURFACE_SCOPES = {
+    "calendar": (CALENDAR_EVENTS,),
+    "signature": (GMAIL_SETTINGS_BASIC,),
+    "note": (GMAIL_COMPOSE,),
+}
+ALL_SCOPES = (CALENDAR_EVENTS, GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE)
 
 MAX_ATTEMPTS = 4
 BACKOFF_BASE = 0.25  # seconds; doubled per attempt
@@ -56,29 +67,62 @@ class ErrorInfo:
     retry_after: float | None
 
 
-def load_credentials(settings: Settings, surface: str) -> Credentials:
+def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
+    """Google credentials, first found: ALIGNER_GOOGLE_ACCESS_TOKEN, a service account acting
+    as ALIGNER_GOOGLE_SUBJECT (domain-wide delegation), then the authorized-user JSON
+    (ALIGNER_GOOGLE_CREDENTIALS, or the one `aligner auth google` wrote). Credential files
+    others can read are refused, as ssh does."""
     if settings.google_access_token is not None:
-        return Credentials(token=settings.google_access_token.get_secret_value())
+        try:
+            return Credentials(token=settings.google_access_token.get_secret_value())
+        except AuthError as exc:  # a refused secret says how to fix it
+            raise AuthError(str(exc), surface) from None
+    if settings.google_service_account is not None:
+        return _service_account(settings, settings.google_service_account, surface)
     path = settings.google_credentials
     if path is not None:
-        if not path.exists():
-            raise AuthError(
-                f"ALIGNER_GOOGLE_CREDENTIALS points at {path}, which does not exist "
-                "(run `aligner auth google`)",
-                surface,
-            )
+        _require_file(path, "ALIGNER_GOOGLE_CREDENTIALS", surface)
         try:
             creds: Credentials = Credentials.from_authorized_user_file(str(path))
             return creds
         except (ValueError, json.JSONDecodeError) as exc:
             raise AuthError(
-                f"{path} is not an authorized-user credentials file ({exc})", surface
+                f"{path} is not an authorized-user credentials file ({exc}): "
+                "run `aligner auth google`",
+                surface,
             ) from None
     raise AuthError(
-        "no Google credentials: set ALIGNER_GOOGLE_ACCESS_TOKEN (e.g. from "
-        "`gcloud auth print-access-token`) or ALIGNER_GOOGLE_CREDENTIALS",
+        "no Google credentials: run `aligner auth google` (or set ALIGNER_GOOGLE_ACCESS_TOKEN, "
+        "or ALIGNER_GOOGLE_SERVICE_ACCOUNT with ALIGNER_GOOGLE_SUBJECT)",
         surface,
     )
+
+
+def _require_file(path: Path, variable: str, surface: str) -> None:
+    if not path.is_file():
+        raise AuthError(
+            f"{variable} points at {path}, which does not exist (run `aligner auth google`)",
+            surface,
+        )
+    require_private(path, surface)
+
+
+def _service_account(settings: Settings, path: Path, surface: str) -> AnyCredentials:
+    """A service account key acting as the user (Workspace domain-wide delegation)."""
+    _require_file(path, "ALIGNER_GOOGLE_SERVICE_ACCOUNT", surface)
+    if not settings.google_subject:
+        raise AuthError(
+            "ALIGNER_GOOGLE_SERVICE_ACCOUNT needs ALIGNER_GOOGLE_SUBJECT: the email of the "
+            "user to act as",
+            surface,
+        )
+    scopes = list(SURFACE_SCOPES.get(surface, ALL_SCOPES))
+    try:
+        account = service_account.Credentials.from_service_account_file(str(path), scopes=scopes)
+    except (ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise AuthError(f"{path} is not a service account key file ({exc})", surface) from None
+    delegated: AnyCredentials = account.with_subject(settings.google_subject)
+    return delegated
 
 
 def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
@@ -89,7 +133,9 @@ def build_service(settings: Settings, api: str, version: str, surface: str) -> A
         if settings.google_api_root.endswith("/")
         else settings.google_api_root + "/"
     )
-    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=30))
+    # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
+    proxy = None if is_loopback(root) else httplib2.proxy_info_from_environment
+    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=30, proxy_info=proxy))
     return build(
         api,
         version,

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aligner.app import open_session
+from aligner.app import Session, open_session
+from aligner.changes import ApplyResult
 from aligner.config import ThemeConfig
+from aligner.errors import SurfaceError
 from aligner.report import local
 from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
 from aligner.settings import Settings
@@ -37,31 +39,57 @@ def sandbox_settings(url: str, state_dir: Path) -> Settings:
 
 
 def rehearse(config: ThemeConfig) -> Iterator[str]:
-    """Yield the rehearsal as lines of text."""
+    """Yield the rehearsal as lines of text; raise SurfaceError at the end if a step failed."""
     with (
         tempfile.TemporaryDirectory(prefix="aligner-rehearse-") as state_dir,
         seeded_sandbox() as box,
     ):
         settings = sandbox_settings(box.url, Path(state_dir))
         yield f"Rehearsing “{config.theme.name}” against the built-in sandbox (no network)."
+        first: dict[str, list[str]] = {}
+        shown: dict[str, list[str]] = {}
+        failures: list[str] = []
         for at, what in steps(config):
             box.clock.pinned = at
             with open_session(settings, config, lock=True) as session:
                 result = session.apply(at)
                 yield ""
                 yield f"{local(at, config.zone)} — {what} [{result.plan.phase}]"
-                for outcome in result.outcomes:
-                    mark = "✓" if outcome.ok else "✗"
-                    yield (
-                        f"  {mark} {outcome.change.surface} {outcome.change.action}: "
-                        f"{outcome.change.summary}"
-                    )
-                for name, error in result.failed.items():
-                    yield f"  ✗ {name}: {error}"
-                for name, surface in session.surfaces.items():
-                    if isinstance(surface, Surface):
-                        records = session.store.records(name)
-                        shown = surface.show(config, surface.read(config, records))
-                        yield f"  {surface.title}: " + " | ".join(shown)
+                yield from _outcome_lines(result)
+                failures += [f"{name}: {error}" for name, error in result.failed.items()]
+                shown = _what_surfaces_show(session, config)
+            for title, lines in shown.items():
+                first.setdefault(title, lines)
+                yield f"  {title}: " + " | ".join(lines)
         yield ""
-        yield "Rehearsal done: every surface is back where it started."
+        yield from _summary(first, shown)
+        if failures:
+            raise SurfaceError("the rehearsal hit failures: " + "; ".join(failures))
+
+
+def _outcome_lines(result: ApplyResult) -> Iterator[str]:
+    for outcome in result.outcomes:
+        change = outcome.change
+        mark = "✓" if outcome.ok else "✗"
+        detail = change.summary if outcome.ok else outcome.detail
+        yield f"  {mark} {change.surface} {change.action} {change.key}: {detail}"
+    for name, error in result.plan.errors.items():
+        yield f"  ✗ {name}: {error}"
+
+
+def _what_surfaces_show(session: Session, config: ThemeConfig) -> dict[str, list[str]]:
+    shown = {}
+    for name, surface in session.surfaces.items():
+        if isinstance(surface, Surface):
+            current = surface.read(config, session.store.records(name))
+            shown[surface.title] = surface.show(config, current)
+    return shown
+
+
+def _summary(first: dict[str, list[str]], last: dict[str, list[str]]) -> Iterator[str]:
+    yield "After the window:"
+    for title, lines in last.items():
+        if lines == first.get(title):
+            yield f"  ✓ {title}: back to how it was before the window"
+        else:
+            yield f"  • {title}: " + " | ".join(lines)

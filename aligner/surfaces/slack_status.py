@@ -17,7 +17,7 @@ from aligner.config import ThemeConfig
 from aligner.discretion import discretion_findings
 from aligner.errors import AuthError, ConfigError, PermanentError, SurfaceError, TransientError
 from aligner.ownership import OwnedValue
-from aligner.settings import Settings
+from aligner.settings import Settings, exempt_loopback_from_proxies, is_loopback
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
 from aligner.templates import render
 
@@ -152,6 +152,9 @@ class SlackStatus(Surface):
                 ServerErrorRetryHandler(max_retry_count=3),
             ],
         )
+        if is_loopback(settings.slack_api_url):  # never send sandbox calls to a proxy
+            client.proxy = None
+            exempt_loopback_from_proxies()
         return cls(client)
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
