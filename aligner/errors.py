@@ -4,6 +4,7 @@
     ├── ConfigError            bad theme file or settings        -> exit 2
     │     (carries .problems: one "field: message" line each)
     ├── LockTimeout            another apply holds the lock       -> exit 1
+    ├── StateError             the state database is unusable     -> exit 1
     └── SurfaceError           a surface could not be read/written -> exit 1
           ├── PermanentError   retrying will not help (auth, scope, missing address)
           │     └── AuthError  credentials missing, invalid, revoked or lacking a scope
@@ -29,6 +30,10 @@ class ConfigError(AlignerError):
 
 class LockTimeout(AlignerError):
     """Another aligner run holds the state lock."""
+
+
+class StateError(AlignerError):
+    """The state database cannot be opened or is from a newer aligner."""
 
 
 class SurfaceError(AlignerError):

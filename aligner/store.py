@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from aligner.changes import Change, Json, Record
+from aligner.errors import StateError
 
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, str] = {
@@ -69,11 +70,20 @@ def _load(text: str | None) -> Json:
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._migrate()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StateError(
+                f"cannot use the state database {path} ({exc}); move it aside to start afresh "
+                "(aligner then no longer knows what it changed), or point ALIGNER_STATE_DIR "
+                "elsewhere"
+            ) from None
 
     def close(self) -> None:
         self._db.close()
@@ -98,7 +108,7 @@ class Store:
         with self._tx() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise RuntimeError(
+                raise StateError(
                     f"{self.path} was written by a newer aligner (schema {version}); "
                     "upgrade aligner"
                 )

@@ -169,10 +169,21 @@ def test_sandbox_command_serves_and_prints_the_environment(tmp_path: Path, theme
         server.communicate(timeout=10)  # also closes the pipes
 
 
-def test_internal_errors_are_one_line_unless_debug(aligner: Aligner, state_dir: Path) -> None:
+def test_a_broken_state_database_is_one_clear_line(aligner: Aligner, state_dir: Path) -> None:
     state_dir.mkdir(parents=True)
     (state_dir / "state.db").write_text("this is not a database", encoding="utf-8")
     plain = aligner("apply", now=DURING)
     assert plain.exit_code == 1
     assert "Traceback" not in plain.output
-    assert "--debug" in plain.stderr
+    assert "cannot use the state database" in plain.stderr
+    assert len(plain.stderr.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_traceback_without_secrets(aligner: Aligner, state_dir: Path) -> None:
+    state_dir.mkdir(parents=True)
+    (state_dir / "state.db").write_text("this is not a database", encoding="utf-8")
+    result = aligner("--debug", "apply", now=DURING)
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr
+    bad_token = aligner("--debug", "apply", now=DURING, ALIGNER_SLACK_TOKEN="xoxp-debug-secret")
+    assert "xoxp-debug-secret" not in bad_token.output
