@@ -1,0 +1,135 @@
+"""The engine with in-memory surfaces: concurrency of reads, isolation of failures, the journal."""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+
+import pytest
+
+from aligner.changes import Change, Json, Record
+from aligner.config import ThemeConfig, parse_config
+from aligner.engine import Engine
+from aligner.errors import AuthError, TransientError
+from aligner.ownership import OwnedValue
+from aligner.settings import Settings
+from aligner.store import Store
+from aligner.surfaces.base import DiffContext, Ledger, Surface
+from tests.conftest import BASE_THEME
+
+CONFIG: ThemeConfig = parse_config(tomllib.loads(BASE_THEME))
+DURING = datetime(2026, 12, 2, 20, tzinfo=UTC)
+AFTER = datetime(2026, 12, 3, 20, tzinfo=UTC)
+
+
+class MemorySurface(Surface):
+    """A surface whose 'vendor' is a dict: one item, themed during the window."""
+
+    name = "memory"
+    title = "Memory"
+
+    def __init__(
+        self,
+        name: str,
+        barrier: threading.Barrier | None = None,
+        fail_with: Exception | None = None,
+    ) -> None:
+        self.name = name  # type: ignore[misc]
+        self.value: Json = "original"
+        self.writes = 0
+        self.barrier = barrier
+        self.fail_with = fail_with
+
+    @classmethod
+    def enabled(cls, config: ThemeConfig) -> bool:
+        return True
+
+    @classmethod
+    def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]:
+        return {"item": "themed" if config.schedule.in_window(now) else None}
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Surface:
+        raise NotImplementedError
+
+    def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
+        if self.barrier is not None:
+            self.barrier.wait(timeout=5)  # only passes if the other surface reads at once
+        return {"item": self.value}
+
+    def diff(
+        self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
+    ) -> list[Change]:
+        record = ctx.records.get("item")
+        owned = OwnedValue(self.name, "item", lambda a, b: a == b, str)
+        target = None if ctx.revert else desired["item"]
+        return owned.diff(target, current["item"], record, record.snapshot if record else None)
+
+    def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.writes += 1
+        self.value = change.after
+        return self.value
+
+
+@pytest.fixture
+def store(store: Store) -> Iterator[Store]:
+    with Store(tmp_path / "state.db") as opened:
+        yield opened
+
+
+def engine(store: Store, *surfaces: MemorySurface) -> Engine:
+    return Engine(CONFIG, {s.name: s for s in surfaces}, store)
+
+
+def test_reads_run_concurrently(store: Store) -> None:
+    barrier = threading.Barrier(2)
+    one, two = MemorySurface("one", barrier), MemorySurface("two", barrier)
+    plan = engine(store, one, two).plan(DURING)
+    assert plan.errors == {}
+    assert len(plan.changes) == 2
+
+
+def test_a_failing_surface_does_not_stop_the_others(store: Store) -> None:
+    broken = MemorySurface("broken", fail_with=TransientError("down", "broken"))
+    fine = MemorySurface("fine")
+    eng = engine(store, broken, fine)
+    result = eng.apply(eng.plan(DURING), DURING)
+    assert result.failed == {"broken": "down"}
+    assert fine.value == "themed"
+    entries = eng.store.entries()
+    assert [(e.surface, e.outcome) for e in entries] == [("broken", "failed"), ("fine", "applied")]
+
+
+def test_auth_failure_skips_the_rest_of_that_surface(store: Store) -> None:
+    broken = MemorySurface("broken", fail_with=AuthError("bad token", "broken"))
+    eng = engine(store, broken)
+    result = eng.apply(eng.plan(DURING), DURING)
+    assert result.outcomes[0].auth_failed
+
+
+def test_snapshot_then_restore_then_nothing(store: Store) -> None:
+    surface = MemorySurface("memory")
+    eng = engine(store, surface)
+    eng.apply(eng.plan(DURING), DURING)
+    record = eng.store.record("memory", "item")
+    assert record is not None
+    assert (record.snapshot, record.applied, record.state) == ("original", "themed", "active")
+    assert eng.plan(DURING).changes == ()
+    eng.apply(eng.plan(AFTER), AFTER)
+    assert surface.value == "original" and surface.writes == 2
+    assert eng.plan(AFTER).changes == ()
+
+
+def test_connection_errors_are_reported_per_surface(store: Store) -> None:
+    eng = Engine(
+        CONFIG,
+        {"memory": MemorySurface("memory"), "absent": AuthError("no token", "absent")},
+        Store(tmp_path / "state.db"),
+    )
+    plan = eng.plan(DURING)
+    assert plan.errors == {"absent": "no token"}
+    assert len(plan.changes) == 1
