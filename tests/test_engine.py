@@ -76,7 +76,7 @@ class MemorySurface(Surface):
 
 
 @pytest.fixture
-def store(store: Store) -> Iterator[Store]:
+def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "state.db") as opened:
         yield opened
 
@@ -128,7 +128,7 @@ def test_connection_errors_are_reported_per_surface(store: Store) -> None:
     eng = Engine(
         CONFIG,
         {"memory": MemorySurface("memory"), "absent": AuthError("no token", "absent")},
-        Store(tmp_path / "state.db"),
+        store,
     )
     plan = eng.plan(DURING)
     assert plan.errors == {"absent": "no token"}
