@@ -6,6 +6,7 @@ import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
