@@ -32,30 +32,33 @@ def window_line(config: ThemeConfig) -> str:
     return f"window {local(s.window_start, s.zone)} → {local(s.window_end, s.zone)}"
 
 
-def value_diff(before: Any, after: Any, indent: str = "      ") -> list[str]:
+def value_diff(before: Any, after: Any, zone: ZoneInfo, indent: str = "      ") -> list[str]:
     """Field-by-field before/after for dict values; a plain pair otherwise."""
     if isinstance(before, dict) and isinstance(after, dict):
         lines = []
         for key in sorted(set(before) | set(after)):
             old, new = before.get(key), after.get(key)
             if old != new:
-                lines.append(f"{indent}{key}: {_short(old)} → {_short(new)}")
+                shown = f"{_short(key, old, zone)} → {_short(key, new, zone)}"
+                lines.append(f"{indent}{key}: {shown}")
         return lines
     if before is None or after is None or isinstance(before, dict) or isinstance(after, dict):
         return []
-    return [f"{indent}{_short(before)} → {_short(after)}"]
+    return [f"{indent}{_short('', before, zone)} → {_short('', after, zone)}"]
 
 
-def _short(value: Any, limit: int = 160) -> str:
+def _short(key: str, value: Any, zone: ZoneInfo, limit: int = 160) -> str:
+    if key.endswith("expiration") and isinstance(value, int):  # Unix seconds
+        return local(datetime.fromtimestamp(value, zone), zone) if value else "never"
     text = repr(value) if not isinstance(value, str) else f"“{value}”"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def change_lines(change: Change) -> list[str]:
+def change_lines(change: Change, zone: ZoneInfo) -> list[str]:
     mark = MARKS.get(change.action, "~")
     lines = [f"  {mark} {change.action} {change.key}: {change.summary}"]
     if change.writes:
-        lines += value_diff(change.before, change.after)
+        lines += value_diff(change.before, change.after, zone)
     lines += [f"      {line}" for line in change.payload.get("preview", [])]
     return lines
 
@@ -70,7 +73,7 @@ def plan_text(plan: Plan, config: ThemeConfig) -> str:
         elif not surface.changes:
             lines.append("  no changes")
         for change in surface.changes:
-            lines += change_lines(change)
+            lines += change_lines(change, zone)
     count = len(plan.changes)
     lines += [
         "",
