@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aligner.google import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
+from aligner.sandbox.calendar import seeded_calendar
+from aligner.sandbox.gmail_mail import seeded_mailbox
+from aligner.sandbox.gmail_settings import seeded_send_as
 from aligner.sandbox.google_common import GoogleAccounts, TokenEndpoint
 from aligner.sandbox.http import Service
 from aligner.sandbox.server import Clock, Sandbox
@@ -40,8 +43,26 @@ def _oauth(shared: Shared) -> Service:
     return TokenEndpoint(accounts=shared.google)
 
 
+def _gmail_settings(shared: Shared) -> Service:
+    return seeded_send_as(shared.google, EMAIL)
+
+
+def _gmail_mail(shared: Shared) -> Service:
+    return seeded_mailbox(shared.google, shared.clock, EMAIL)
+
+
+def _calendar(shared: Shared) -> Service:
+    return seeded_calendar(shared.google, shared.clock, EMAIL)
+
+
 # Each entry builds one seeded service. Each surface's module adds its own here.
-SERVICE_FACTORIES: list[Callable[[Shared], Service]] = [_slack, _oauth]
+SERVICE_FACTORIES: list[Callable[[Shared], Service]] = [
+    _slack,
+    _oauth,
+    _gmail_settings,
+    _gmail_mail,
+    _calendar,
+]
 
 
 def seeded_sandbox(port: int = 0, clock: Clock | None = None) -> Sandbox:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from aligner.surfaces.base import Surface
+from aligner.surfaces.gmail_signature import GmailSignature
 from aligner.surfaces.slack_status import SlackStatus
 
-REGISTRY: tuple[type[Surface], ...] = (SlackStatus,)
+REGISTRY: tuple[type[Surface], ...] = (SlackStatus, GmailSignature)
 
 
 def by_name(name: str) -> type[Surface]:
