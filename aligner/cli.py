@@ -350,6 +350,12 @@ def sandbox(state: State, port: int, config_path: Path | None) -> None:
         box.stop()
 
 
+from aligner.cli_auth import auth, doctor  # noqa: E402  (defined in their own module)
+
+cli.add_command(auth)
+cli.add_command(doctor)
+
+
 def main() -> None:
     cli(prog_name="aligner")
 

@@ -7,8 +7,10 @@ as Slack clears it.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +63,9 @@ class SlackService(Service):
     tokens: dict[str, SlackToken] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     custom_emoji: set[str] = field(default_factory=set)
+    # OAuth v2: client id -> secret, and one-time codes -> (user id, granted user scopes)
+    oauth_clients: dict[str, str] = field(default_factory=dict)
+    oauth_codes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     name = "slack"
     prefix = "/api/"
@@ -102,6 +107,8 @@ class SlackService(Service):
         return Response(status, {"ok": False, "error": error}, headers)
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        if routed.operation == "oauth.v2.access":  # authenticated by client id and secret
+            return Response(200, self._oauth_v2_access(request))
         token_text = request.bearer() or self._args(request).get("token")
         if not token_text:
             return self._error("not_authed")
@@ -204,6 +211,35 @@ class SlackService(Service):
             return {"ok": False, "error": "must_clear_both_status_text_and_status_emoji"}
         return {}
 
+    def _oauth_v2_access(self, request: Request) -> dict[str, Any]:
+        """Exchange a one-time code (client credentials in HTTP Basic auth, as slack-sdk sends)."""
+        client_id, _, secret = _basic_auth(request.headers.get("authorization", ""))
+        args = self._args(request)
+        client_id = client_id or args.get("client_id", "")
+        secret = secret or args.get("client_secret", "")
+        if client_id not in self.oauth_clients:
+            return {"ok": False, "error": "invalid_client_id"}
+        if self.oauth_clients[client_id] != secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self.oauth_codes.pop(str(args.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        user_id, scopes = grant
+        token = "xoxp-sandbox-" + secrets.token_hex(8)
+        self.add_user(token, user_id, scopes=scopes)
+        return {
+            "ok": True,
+            "app_id": "A0ALIGNER",
+            "authed_user": {
+                "id": user_id,
+                "scope": ",".join(scopes),
+                "access_token": token,
+                "token_type": "user",
+            },
+            "team": {"id": self.tokens[token].team_id, "name": "Sandbox"},
+            "is_enterprise_install": False,
+        }
+
     def _emoji_list(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
         return {
             "ok": True,
@@ -214,7 +250,17 @@ class SlackService(Service):
 
 
 # method -> (scope needed, writes)
+def _basic_auth(header: str) -> tuple[str, str, str]:
+    if not header.lower().startswith("basic "):
+        return "", "", ""
+    try:
+        return base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
+    except ValueError:
+        return "", "", ""
+
+
 _METHODS: dict[str, tuple[str | None, bool]] = {
+    "oauth.v2.access": (None, True),
     "auth.test": (None, False),
     "users.profile.get": (SCOPES_READ, False),
     "users.profile.set": (SCOPES_WRITE, True),

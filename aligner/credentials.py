@@ -1,0 +1,225 @@
+"""Where secrets come from, and keeping credential files private.
+
+Order (first wins): environment variables, a `.env` file in the current directory, the secrets
+directory ALIGNER_SECRETS_DIR (one file per secret, named like the variable — `ALIGNER_SLACK_TOKEN`
+or `aligner_slack_token` — as Docker and Kubernetes mount them), then the files `aligner auth`
+wrote into ALIGNER_CREDENTIALS_DIR (default: the platform's user config dir).
+
+Like ssh, aligner will not use a credential file that is yours and that group or others can
+read. Such a secret becomes a `RefusedSecret`: it carries the fix instead of the value, and
+reading it raises AuthError, so the surface that needs it fails with that message while the
+others run. Path-valued credentials (a Google JSON file) are checked where they are opened.
+Files aligner writes are created with mode 0600 from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, get_args
+
+from dotenv import dotenv_values
+from platformdirs import user_config_path
+from pydantic import SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource
+
+from aligner.errors import AuthError
+
+ENV_PREFIX = "ALIGNER_"
+SLACK_TOKEN_FILE = "slack-token"
+GOOGLE_CREDENTIALS_FILE = "google-credentials.json"
+# Settings a secrets directory may hold, and the file `aligner auth` writes for some of them.
+SECRET_FILE_FIELDS = (
+    "slack_token",
+    "slack_client_id",
+    "slack_client_secret",
+    "google_access_token",
+    "google_credentials",
+    "google_service_account",
+    "google_subject",
+    "google_client_secrets",
+)
+AUTH_FILES = {"slack_token": SLACK_TOKEN_FILE, "google_credentials": GOOGLE_CREDENTIALS_FILE}
+
+
+def default_credentials_dir() -> Path:
+    return user_config_path("aligner")
+
+
+class RefusedSecret(SecretStr):
+    """A secret found in a file others can read: it holds the fix, never the value."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__("")
+        self.problem = problem
+
+    def get_secret_value(self) -> str:
+        raise AuthError(self.problem)
+
+
+# -- permissions --------------------------------------------------------------------------------
+
+
+def exposure(path: Path) -> str | None:
+    """Why `path` is not private (ssh's rule: yours and readable by group/others), else None."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.getuid() or not mode & 0o077:
+        return None
+    return (
+        f"permissions {mode:04o} for {path} are too open: aligner will not use a credential "
+        f"file that group or others can read. Fix: chmod 600 {path}"
+    )
+
+
+def require_private(path: Path, surface: str = "") -> None:
+    problem = exposure(path)
+    if problem:
+        raise AuthError(problem, surface)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, created with mode 0600 (never widened, never chmod-ed after)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def secrets_in_file(path: Path | None) -> list[str]:
+    """The secret values inside a Google credentials JSON, so output can be scrubbed of them."""
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    keys = ("token", "refresh_token", "client_secret", "private_key", "private_key_id")
+    return [str(data[k]) for k in keys if data.get(k)]
+
+
+# -- settings sources ---------------------------------------------------------------------------
+
+
+def _types(field: FieldInfo) -> tuple[Any, ...]:
+    return get_args(field.annotation) or (field.annotation,)
+
+
+def _is_secret(field: FieldInfo) -> bool:
+    return SecretStr in _types(field)
+
+
+def _is_path(field: FieldInfo) -> bool:
+    return Path in _types(field)
+
+
+def find_secret_file(folder: Path, name: str) -> Path | None:
+    """The file for setting `name` in a secrets folder: `ALIGNER_NAME`, any letter case."""
+    wanted = (ENV_PREFIX + name).lower()
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return None
+    return next((p for p in entries if p.name.lower() == wanted and p.is_file()), None)
+
+
+def _file_value(path: Path, field: FieldInfo) -> Any:
+    """A path setting names the file itself; a secret is the file's text, unless exposed."""
+    if _is_path(field):
+        return path
+    if _is_secret(field):
+        problem = exposure(path)
+        if problem:
+            return RefusedSecret(problem)
+    return path.read_text(encoding="utf-8").strip()
+
+
+class SecretFilesSource(PydanticBaseSettingsSource):
+    """Secrets from files: the ALIGNER_SECRETS_DIR folder, or the files `aligner auth` wrote."""
+
+    def __init__(self, settings_cls: type[BaseSettings], kind: str) -> None:
+        super().__init__(settings_cls)
+        self.kind = kind  # "secrets_dir" | "auth_files"
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every file at once
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        found: dict[str, Any] = {}
+        for name, path in self._files():
+            if name in fields and path is not None:
+                found[name] = _file_value(path, fields[name])
+        return found
+
+    def _files(self) -> Iterator[tuple[str, Path | None]]:
+        if self.kind == "secrets_dir":
+            folder = self.current_state.get("secrets_dir")
+            if folder:
+                for name in SECRET_FILE_FIELDS:
+                    yield name, find_secret_file(Path(folder), name)
+            return
+        folder = Path(self.current_state.get("credentials_dir") or default_credentials_dir())
+        for name, filename in AUTH_FILES.items():
+            path = folder / filename
+            yield name, path if path.is_file() else None
+
+
+class PrivateDotEnvSource(DotEnvSettingsSource):
+    """The `.env` source, refusing the secrets of a `.env` file others can read."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        problem = next(filter(None, (exposure(p) for p in self._env_paths())), None)
+        if problem:
+            fields = self.settings_cls.model_fields
+            for name in list(data):
+                if name in fields and _is_secret(fields[name]):
+                    data[name] = RefusedSecret(problem)
+        return data
+
+    def _env_paths(self) -> list[Path]:
+        files = self.env_file
+        if files is None:
+            return []
+        items = [files] if isinstance(files, str | os.PathLike) else list(files)
+        return [Path(f).expanduser() for f in items if Path(f).expanduser().is_file()]
+
+
+# -- provenance ---------------------------------------------------------------------------------
+
+
+def origin(settings: Any, name: str) -> str:
+    """Where setting `name` came from, in the order Settings reads them (for `doctor`)."""
+    variable = ENV_PREFIX + name.upper()
+    if any(key.upper() == variable for key in os.environ):
+        return f"${variable}"
+    env_file = Path(".env")
+    if env_file.is_file() and any((k or "").upper() == variable for k in dotenv_values(env_file)):
+        return f".env ({variable})"
+    if settings.secrets_dir:
+        path = find_secret_file(Path(settings.secrets_dir), name)
+        if path is not None:
+            return str(path)
+    if name in AUTH_FILES:
+        path = Path(settings.credentials_dir) / AUTH_FILES[name]
+        if path.is_file():
+            return f"{path} (from `aligner auth`)"
+    return "default"
