@@ -273,7 +273,7 @@ class GmailSignature(Surface):
         address = config.signature.send_as or current.get("primary") or ""
         for known, signature in current.get("send_as", {}).items():
             if known.lower() == address.lower():
-                return [f"{known}: {one_line(signature, 160)}"]
+                return [f"{known}: {one_line(signature, 400)}"]
         return [f"{address or '(no primary address)'}: (no such send-as address)"]
 
 
