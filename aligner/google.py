@@ -84,7 +84,7 @@ def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
         _require_file(path, "ALIGNER_GOOGLE_CREDENTIALS", surface)
         try:
             creds: Credentials = Credentials.from_authorized_user_file(str(path))
-            return creds
+            return _sandbox_token_uri(settings, creds)
         except (ValueError, json.JSONDecodeError) as exc:
             raise AuthError(
                 f"{path} is not an authorized-user credentials file ({exc}): "
@@ -122,7 +122,15 @@ def _service_account(settings: Settings, path: Path, surface: str) -> AnyCredent
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         raise AuthError(f"{path} is not a service account key file ({exc})", surface) from None
     delegated: AnyCredentials = account.with_subject(settings.google_subject)
-    return delegated
+    return _sandbox_token_uri(settings, delegated)
+
+
+def _sandbox_token_uri(settings: Settings, creds: Any) -> Any:
+    """google-auth always refreshes at Google's endpoint; a loopback sandbox serves its own."""
+    if not is_loopback(settings.google_api_root):
+        return creds
+    root = settings.google_api_root.rstrip("/") + "/"
+    return creds.with_token_uri(root + "token")
 
 
 def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
@@ -238,4 +246,6 @@ def _sleep(attempt: int, retry_after: float | None) -> None:
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    # google-auth's errors carry (message, response body): the message alone reads well
+    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
