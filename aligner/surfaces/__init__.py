@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aligner.surfaces.base import Surface
 from aligner.surfaces.gmail_signature import GmailSignature
+from aligner.surfaces.interview_note import InterviewNote
 from aligner.surfaces.slack_status import SlackStatus
 
-REGISTRY: tuple[type[Surface], ...] = (SlackStatus, GmailSignature)
+REGISTRY: tuple[type[Surface], ...] = (SlackStatus, GmailSignature, InterviewNote)
 
 
 def by_name(name: str) -> type[Surface]:
