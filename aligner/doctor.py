@@ -225,9 +225,17 @@ def google_grant_check(settings: Settings, surfaces: list[str]) -> Check | None:
     return ok("google.scopes", "grant has " + ", ".join(auth_google.short(s) for s in granted))
 
 
-def _read(check: str, run: Callable[[], Any]) -> tuple[Check | None, Any]:
+def _read(
+    check: str, settings: Settings, api: str, scope: str, request_of: Callable[[Any], Any]
+) -> tuple[Check | None, Any]:
+    """One cheap read call for the surface named by `check`; a failure becomes its ✗ line."""
+    surface = check.partition(".")[0]
     try:
-        return None, run()
+        service = build_service(settings, api, "v3" if api == "calendar" else "v1", surface)
+        try:
+            return None, execute(request_of(service), surface, scope, retry=True)
+        finally:
+            service.close()  # httplib2 keeps sockets open otherwise
     except AlignerError as exc:
         return fail(check, str(exc)), None
 
@@ -235,12 +243,13 @@ def _read(check: str, run: Callable[[], Any]) -> tuple[Check | None, Any]:
 def calendar_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]:
     calendar_id = config.calendar.calendar_id
 
-    def read() -> Any:
-        service = build_service(settings, "calendar", "v3", "calendar")
-        request = service.events().list(calendarId=calendar_id, maxResults=1)
-        return execute(request, "calendar", CALENDAR_EVENTS, retry=True)
-
-    problem, body = _read("calendar.works", read)
+    problem, body = _read(
+        "calendar.works",
+        settings,
+        "calendar",
+        CALENDAR_EVENTS,
+        lambda service: service.events().list(calendarId=calendar_id, maxResults=1),
+    )
     if problem is not None:
         yield problem
         return
@@ -274,12 +283,13 @@ def focus_time_check(config: ThemeConfig, summary: str) -> Check:
 
 
 def signature_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]:
-    def read() -> Any:
-        service = build_service(settings, "gmail", "v1", "signature")
-        request = service.users().settings().sendAs().list(userId="me")
-        return execute(request, "signature", GMAIL_SETTINGS_BASIC, retry=True)
-
-    problem, body = _read("signature.works", read)
+    problem, body = _read(
+        "signature.works",
+        settings,
+        "gmail",
+        GMAIL_SETTINGS_BASIC,
+        lambda service: service.users().settings().sendAs().list(userId="me"),
+    )
     if problem is not None:
         yield problem
         return
@@ -301,9 +311,11 @@ def signature_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]
 
 
 def note_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]:
-    def read() -> Any:
-        service = build_service(settings, "gmail", "v1", "note")
-        return execute(service.users().getProfile(userId="me"), "note", GMAIL_COMPOSE, retry=True)
-
-    problem, body = _read("note.works", read)
+    problem, body = _read(
+        "note.works",
+        settings,
+        "gmail",
+        GMAIL_COMPOSE,
+        lambda service: service.users().getProfile(userId="me"),
+    )
     yield problem or ok("note.works", f"Gmail mailbox {body.get('emailAddress', '')} reachable")
