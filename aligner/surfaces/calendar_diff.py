@@ -1,0 +1,243 @@
+"""One block's plan: its desired view, its event on the calendar and aligner's record → changes.
+
+- A block that has started is history: left as it is, its record released.
+- Missing → create (a cancelled event of the same type is brought back under its id).
+- A different event type → replace: delete and create (Google cannot change a type in place).
+- Different fields → update the same event.
+- Gone from the theme (or `revert`) → delete.
+- Humans win: when the event is no longer as aligner left it (moved, edited or deleted by a
+  person), that is a conflict, reported and left alone; `--force` re-asserts. "As aligner left
+  it" means: the etag aligner recorded at its last write, or the same fields as that write, or the
+  write aligner had started (`Record.extra["pending"]`) when an answer was lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aligner.changes import Change, Json, Ownership, Record
+from aligner.surfaces.calendar_events import (
+    FOCUS,
+    as_busy,
+    describe,
+    is_live,
+    kind_label,
+    managed,
+    moment,
+    same,
+)
+
+
+def left_as_is(current: Json, record: Record | None) -> bool:
+    """Whether the event is still what aligner last wrote (or deleted)."""
+    if record is None:
+        return True
+    applied = record.applied if isinstance(record.applied, dict) else None
+    pending = record.extra.get("pending") or {}
+    if not is_live(current):
+        gone = {
+            record.extra.get("deleted"),
+            pending.get("id") if pending.get("op") == "delete" else None,
+        }
+        ids = {(current or {}).get("id"), (applied or {}).get("id")}
+        return not is_live(applied) or bool(gone & ids - {None})
+    if applied is None and not pending:
+        return True
+    ours = applied is not None and is_live(applied) and current["id"] == applied.get("id")
+    if ours and (current.get("etag") == (applied or {}).get("etag") or same(current, applied)):
+        return True
+    return pending.get("op") == "write" and managed(current) == pending.get("view")
+
+
+def what_changed(expected: Json, current: Json) -> str:
+    if not is_live(current):
+        return "deleted"
+    if not is_live(expected):
+        return "changed"
+    if (expected["start"], expected["end"]) != (current["start"], current["end"]):
+        return "moved"
+    return "renamed" if expected["title"] != current["title"] else "edited"
+
+
+@dataclass(frozen=True)
+class BlockPlanner:
+    surface: str
+    now: datetime
+    zone: ZoneInfo
+    force: bool
+    fallback: bool  # focus time is known not to stick on this calendar: use busy events
+
+    def plan(self, key: str, want: Json, current: Json, record: Record | None) -> list[Change]:
+        active = record is not None and record.active
+        applied = record.applied if record is not None else None
+        if self.started(want, current, applied):
+            return [self._release(key, want or current or applied)] if active else []
+        if want is None:
+            return self._give_back(key, current, record) if record and active else []
+        return self._assert(key, want, current, record if active else None)
+
+    def started(self, want: Json, current: Json, applied: Json) -> bool:
+        if want is not None:
+            reference = want
+        elif is_live(current):
+            reference = current
+        else:
+            reference = applied if is_live(applied) else None
+        return bool(reference and reference.get("start")) and moment(reference["start"]) <= self.now
+
+    def target(self, want: Json, current: Json) -> Json:
+        """The view to write: a busy block where focus time does not stick (and none is there)."""
+        focus_there = is_live(current) and current["type"] == FOCUS
+        if want["type"] == FOCUS and self.fallback and not focus_there:
+            return as_busy(want)
+        return want
+
+    # -- during: make the calendar show the block --------------------------------------------
+
+    def _assert(self, key: str, want: Json, current: Json, record: Record | None) -> list[Change]:
+        target = self.target(want, current)
+        hands_off = None
+        if record is not None and not left_as_is(current, record) and not self.force:
+            hands_off = self._conflict(key, record, current, release=False)
+        if not is_live(current):
+            return [hands_off or self._create(key, target, current)]
+        if current["type"] != target["type"]:
+            if hands_off:
+                return [hands_off]
+            return [
+                self._change(
+                    key,
+                    "replace",
+                    current,
+                    target,
+                    f"{kind_label(current)} → {kind_label(target)} (Google cannot change an "
+                    f"event's type, so aligner deletes and re-creates it): {self._say(target)}",
+                    op="replace",
+                    old_id=current["id"],
+                )
+            ]
+        if same(current, target):
+            if record is not None:
+                return []
+            return [
+                self._change(
+                    key,
+                    "adopt",
+                    current,
+                    target,
+                    f"{self._say(current)} is already there; aligner looks after it again",
+                    op="adopt",
+                    current=current,
+                )
+            ]
+        if hands_off:
+            return [hands_off]
+        return [
+            self._change(
+                key,
+                "update",
+                current,
+                target,
+                self._say(target),
+                op="update",
+                event_id=current["id"],
+            )
+        ]
+
+    def _create(self, key: str, target: Json, current: Json) -> Change:
+        if current is not None and current.get("type") == target["type"] and current.get("id"):
+            summary = f"{self._say(target)} (bringing back the deleted event)"
+            return self._change(
+                key, "create", None, target, summary, op="revive", event_id=current["id"]
+            )
+        return self._change(key, "create", None, target, self._say(target), op="insert")
+
+    # -- after: give the time back -----------------------------------------------------------
+
+    def _give_back(self, key: str, current: Json, record: Record) -> list[Change]:
+        if not is_live(current):
+            return [
+                Change(
+                    self.surface,
+                    key,
+                    "release",
+                    managed(record.applied),
+                    None,
+                    "already gone from the calendar",
+                    writes=False,
+                    ownership="restored",
+                )
+            ]
+        if not left_as_is(current, record) and not self.force:
+            return [self._conflict(key, record, current, release=True)]
+        return [
+            self._change(
+                key,
+                "delete",
+                current,
+                None,
+                self._say(current),
+                ownership="restored",
+                op="delete",
+                event_id=current["id"],
+            )
+        ]
+
+    def _release(self, key: str, view: Json) -> Change:
+        start = moment(view["start"]).astimezone(self.zone) if view and view.get("start") else None
+        when = f" at {start:%a %d %b %H:%M %Z}" if start else ""
+        return Change(
+            self.surface,
+            key,
+            "release",
+            managed(view),
+            None,
+            f"started{when}; stays on the calendar as it is",
+            writes=False,
+            ownership="released",
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _conflict(self, key: str, record: Record, current: Json, *, release: bool) -> Change:
+        expected = record.applied or (record.extra.get("pending") or {}).get("view")
+        what = what_changed(expected, current)
+        then = "not deleting it" if release else "leaving it (apply --force to re-assert)"
+        shows = f": now {self._say(current)}" if is_live(current) else ""
+        return Change(
+            self.surface,
+            key,
+            "conflict",
+            managed(expected),
+            managed(current),
+            f"{what} by hand since aligner wrote it; {then}{shows}",
+            writes=False,
+            ownership="released" if release else "keep",
+        )
+
+    def _change(
+        self,
+        key: str,
+        action: str,
+        before: Json,
+        after: Json,
+        summary: str,
+        *,
+        ownership: Ownership = "active",
+        **payload: Json,
+    ) -> Change:
+        return Change(
+            self.surface,
+            key,
+            action,
+            managed(before),
+            managed(after),
+            summary,
+            ownership=ownership,
+            payload=payload,
+        )
+
+    def _say(self, view: Json) -> str:
+        return describe(view, self.zone)
