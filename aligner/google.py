@@ -125,12 +125,13 @@ def _service_account(settings: Settings, path: Path, surface: str) -> AnyCredent
     return _sandbox_token_uri(settings, delegated)
 
 
-def _sandbox_token_uri(settings: Settings, creds: Any) -> Any:
+def _sandbox_token_uri(settings: Settings, creds: AnyCredentials) -> AnyCredentials:
     """google-auth always refreshes at Google's endpoint; a loopback sandbox serves its own."""
     if not is_loopback(settings.google_api_root):
         return creds
     root = settings.google_api_root.rstrip("/") + "/"
-    return creds.with_token_uri(root + "token")
+    moved: AnyCredentials = creds.with_token_uri(root + "token")  # type: ignore[attr-defined]
+    return moved
 
 
 def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
