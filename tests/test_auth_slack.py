@@ -137,3 +137,16 @@ def test_a_redirect_with_the_wrong_state_is_ignored(
         assert run.finish() == 0, run.out + run.err
     assert len(sandbox.requests("slack", "oauth.v2.access")) == 1
     assert stored(creds_dir).exists()
+
+
+def test_the_shipped_manifest_asks_exactly_for_what_aligner_needs() -> None:
+    import yaml
+
+    from aligner.auth_slack import CALLBACK_PATH, DEFAULT_PORT, needed_user_scopes
+
+    path = Path(__file__).parent.parent / "deploy" / "slack-app-manifest.yaml"
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    oauth = manifest["oauth_config"]
+    assert oauth["scopes"] == {"user": needed_user_scopes(None)}
+    assert oauth["redirect_urls"] == [f"https://localhost:{DEFAULT_PORT}{CALLBACK_PATH}"]
+    assert manifest["settings"]["token_rotation_enabled"] is False
