@@ -1,4 +1,4 @@
-"""The pre-interview note end to end: the real CLI and google-api-python-client against the sandbox."""
+"""The pre-interview note end to end: the real CLI and Google client against the sandbox."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def test_editing_the_note_after_delivery_does_not_deliver_again(
 ) -> None:
     first = Aligner(env, note_theme(tmp_path, "send"), sandbox)
     first("apply", now=DUE)
-    [message] = sent(sandbox)
+    assert len(sent(sandbox)) == 1
     sent_id = mailbox(sandbox).snapshot()["sent"][0]["id"]
     edited = Aligner(env, note_theme(tmp_path, "send", subject="Tomorrow, again"), sandbox)
     plan = edited("plan", now=LATER)
