@@ -328,3 +328,18 @@ def test_an_original_gmail_would_rewrite_comes_back_as_gmail_stores_it(
     signature("apply", now=DURING)
     signature("apply", now=AFTER)
     assert gmail.signature(EMAIL) == gmail_rewrite("Alex<br/>Doe")
+
+
+def test_a_first_write_that_failed_is_retried_not_reported_as_an_edit(
+    signature: Aligner, sandbox: Sandbox, gmail: GmailSettingsService, original: str
+) -> None:
+    sandbox.inject("gmail.sendAs.patch", "status", status=400)
+    failed = signature("apply", now=DURING)
+    assert failed.exit_code == 1
+    assert gmail.signature(EMAIL) == original
+    retried = signature("apply", now=DURING)
+    assert retried.exit_code == 0, retried.output
+    assert "conflict" not in retried.output
+    assert THEME_LINE in html_to_text(gmail.signature(EMAIL))
+    signature("apply", now=AFTER)
+    assert gmail.signature(EMAIL) == original
