@@ -104,6 +104,9 @@ def test_a_signature_edited_during_the_window_survives_and_is_reported(
     during = signature("apply", now=DURING)
     assert during.exit_code == 0
     assert "conflict" in during.output and "changed by hand" in during.output
+    notice = json.loads(signature("plan", "--json", now=DURING).stdout)["notices"][0]
+    assert notice["action"] == "conflict" and notice["after"] == edited
+    assert isinstance(notice["before"], str)  # what aligner had set, as Gmail stored it
     after = signature("apply", now=AFTER)
     assert after.exit_code == 0
     assert "changed by hand" in after.output

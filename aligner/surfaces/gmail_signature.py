@@ -212,10 +212,10 @@ class GmailSignature(Surface):
         return [self._explained(ctx.config, change) for change in found]
 
     def _explained(self, config: ThemeConfig, change: Change) -> Change:
-        """Plan-friendly summaries and a text-and-HTML diff for every write."""
-        if not change.writes:
-            return change
+        """Signatures as plain HTML strings, a readable summary and a text-and-HTML diff."""
         before, after = html_of(change.before), html_of(change.after)
+        if not change.writes:
+            return replace(change, before=before, after=after)
         if change.action == "restore":
             summary = f"back to the original: “{one_line(after)}”"
         elif config.signature.mode == "append":
