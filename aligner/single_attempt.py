@@ -17,7 +17,7 @@ import httplib2
 from google_auth_httplib2 import AuthorizedHttp
 
 from aligner.google import load_credentials
-from aligner.settings import Settings
+from aligner.settings import Settings, is_loopback
 
 NOT_IDEMPOTENT = frozenset({"POST", "PATCH"})
 
@@ -50,4 +50,8 @@ class SingleAttemptHttp(httplib2.Http):  # type: ignore[misc]
 
 def single_attempt_http(settings: Settings, surface: str) -> AuthorizedHttp:
     """Authorised like `aligner.google.build_service`'s transport, but writes go out once."""
-    return AuthorizedHttp(load_credentials(settings, surface), http=SingleAttemptHttp(timeout=30))
+    # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
+    loopback = is_loopback(settings.google_api_root)
+    proxy = None if loopback else httplib2.proxy_info_from_environment
+    http = SingleAttemptHttp(timeout=30, proxy_info=proxy)
+    return AuthorizedHttp(load_credentials(settings, surface), http=http)
