@@ -271,3 +271,20 @@ def test_a_valid_refresh_token_is_refreshed_and_the_surface_applies(
     assert result.exit_code == 0, result.output
     assert sandbox.requests("oauth", "oauth.token")
     assert GOOGLE_REFRESH_TOKEN not in result.output
+
+
+@pytest.mark.usefixtures("flow_env")
+def test_a_refused_code_exchange_is_one_clear_line_even_with_debug(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, creds_dir: Path
+) -> None:
+    theme = write_theme(tmp_path / "theme.toml", SIGNATURE_SECTION)
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URI, status=400, json={"error": "invalid_grant"})
+        args = ("--debug", "auth", "google", "--no-browser", "--config", str(theme))
+        with Interactive(capsys, *args) as run:
+            query = parse_qs(urlsplit(run.url("https://accounts.google.com/")).query)
+            follow_redirect(query["redirect_uri"][0], code="4/used-code", state=query["state"][0])
+            assert run.finish() == 1
+    assert "Google refused the authorization (invalid_grant)" in run.err
+    assert CLIENT_SECRET not in run.out + run.err
+    assert not (creds_dir / "google-credentials.json").exists()
