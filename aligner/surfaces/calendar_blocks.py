@@ -124,7 +124,11 @@ class CalendarBlocks(Surface):
         changes: list[Change] = []
         for key in keys:
             want = None if ctx.revert else desired.get(key)
-            changes += planner.plan(key, want, current.get(key), ctx.records.get(key))
+            record = ctx.records.get(key)
+            if _elsewhere(record, config.calendar.calendar_id):
+                changes += _left_on_old_calendar(self.name, key, record)
+                record = None
+            changes += planner.plan(key, want, current.get(key), record)
         wants_focus = config.calendar.event_type == FOCUS and not ctx.revert
         upcoming = any(not planner.started(w, None, None) for w in desired.values())
         if fallback and wants_focus and upcoming:
@@ -134,14 +138,15 @@ class CalendarBlocks(Surface):
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         payload = change.payload
         op = str(payload["op"])
+        calendar_id = config.calendar.calendar_id
         if op == "adopt":
-            return payload["current"]
+            return {**payload["current"], "calendar": calendar_id}
         if op in ("delete", "replace"):
             key_id = str(payload["event_id"] if op == "delete" else payload["old_id"])
             self._delete(config, change.key, key_id, ledger)
             if op == "delete":
-                return {"id": key_id, "status": "cancelled"}
-        return self._write(config, change, ledger)
+                return {"id": key_id, "status": "cancelled", "calendar": calendar_id}
+        return {**self._write(config, change, ledger), "calendar": calendar_id}
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         live = [v for v in current.values() if is_live(v)]
@@ -217,6 +222,30 @@ def _event_for(
     ]
     mine.sort(key=lambda e: (not is_live(e), e["id"] not in known))
     return mine[0] if mine else None
+
+
+def _elsewhere(record: Record | None, calendar_id: str) -> bool:
+    """Whether aligner wrote this block on another calendar (calendar_id has changed since)."""
+    applied = record.applied if record is not None else None
+    return isinstance(applied, dict) and applied.get("calendar", calendar_id) != calendar_id
+
+
+def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list[Change]:
+    if record is None or not record.active:
+        return []
+    return [
+        Change(
+            surface,
+            key,
+            "release",
+            managed(record.applied),
+            None,
+            f"its event is on calendar “{record.applied['calendar']}” (calendar_id changed); "
+            "left there as it is",
+            writes=False,
+            ownership="released",
+        )
+    ]
 
 
 def _remembered(ledger: Ledger, calendar_id: str) -> bool:

@@ -1,0 +1,97 @@
+"""Calendar blocks across theme and state changes: disabling, moving calendars, lost state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aligner.sandbox.server import Sandbox
+from tests.conftest import AFTER, BEFORE, Aligner
+from tests.test_calendar_surface import BETWEEN, blocks, calendar_theme, events, writes
+
+
+@pytest.fixture
+def theme(tmp_path: Path) -> Path:
+    return calendar_theme(tmp_path / "theme.toml")
+
+
+def test_disabling_the_calendar_gives_back_the_blocks_not_yet_started(
+    aligner: Aligner, sandbox: Sandbox, theme: Path
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    started = blocks(sandbox)["data-refresh"]["id"]
+    theme.write_text(
+        theme.read_text().replace("[calendar]\nenabled = true", "[calendar]\nenabled = false")
+    )
+    sandbox.clear_log()
+    result = aligner("apply", now=BETWEEN)
+    assert result.exit_code == 0, result.output
+    assert sorted(op for op, _ in writes(sandbox)) == ["delete", "delete"]
+    assert set(blocks(sandbox)) == {"data-refresh"}
+    assert blocks(sandbox)["data-refresh"]["id"] == started
+    sandbox.clear_log()
+    assert aligner("apply", now=BETWEEN).exit_code == 0
+    assert sandbox.requests("calendar") == []  # nothing owned any more: not even read
+
+
+def test_after_the_window_every_block_is_history(aligner: Aligner, sandbox: Sandbox) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    result = aligner("apply", now=AFTER)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("stays on the calendar as it is") == 3
+    assert len(blocks(sandbox)) == 3
+    sandbox.clear_log()
+    assert aligner("revert", now=AFTER).exit_code == 0
+    assert writes(sandbox) == []
+
+
+def test_moving_to_another_calendar_leaves_the_old_blocks_and_creates_new_ones(
+    aligner: Aligner, sandbox: Sandbox, theme: Path
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    team = "c0team@group.calendar.google.com"
+    theme.write_text(
+        theme.read_text().replace("[calendar]\n", f'[calendar]\ncalendar_id = "{team}"\n')
+    )
+    result = aligner("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    assert "calendar_id changed" in result.stdout
+    moved = sandbox.service("calendar").events(team)
+    assert len(moved) == 3
+    assert {e["eventType"] for e in moved} == {"default"}  # no focus time off the primary
+    assert len(blocks(sandbox)) == 3  # the old ones stay where they were
+    sandbox.clear_log()
+    again = aligner("apply", now=BEFORE)
+    assert writes(sandbox) == [], again.output
+    assert "calendar_id changed" not in again.stdout
+
+
+def test_lost_state_adopts_the_blocks_without_writing(
+    aligner: Aligner, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    sandbox.clear_log()
+    fresh = Aligner(
+        {**aligner.env, "ALIGNER_STATE_DIR": str(tmp_path / "new-state")}, aligner.config, sandbox
+    )
+    result = fresh("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("adopt") == 3
+    assert writes(sandbox) == []
+    assert len(events(sandbox, deleted=True)) == 4  # three blocks and the standup
+    assert fresh("revert", now=BEFORE).exit_code == 0
+    assert blocks(sandbox) == {}
+
+
+def test_a_new_theme_id_keeps_the_same_events(
+    aligner: Aligner, sandbox: Sandbox, theme: Path
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    ids = {k: e["id"] for k, e in blocks(sandbox).items()}
+    theme.write_text(theme.read_text().replace('id = "inference"', 'id = "inference-v2"'))
+    sandbox.clear_log()
+    result = aligner("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    assert writes(sandbox) == []
+    assert {k: e["id"] for k, e in blocks(sandbox).items()} == ids
