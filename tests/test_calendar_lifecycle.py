@@ -95,3 +95,19 @@ def test_a_new_theme_id_keeps_the_same_events(
     assert result.exit_code == 0, result.output
     assert writes(sandbox) == []
     assert {k: e["id"] for k, e in blocks(sandbox).items()} == ids
+
+
+def test_a_block_brought_back_then_deleted_by_a_person_is_theirs(
+    aligner: Aligner, sandbox: Sandbox, theme: Path
+) -> None:
+    full = theme.read_text()
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    calendar_theme(theme, blocks={})  # aligner deletes every block
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    theme.write_text(full)  # and brings them back
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    sandbox.service("calendar").delete_event(blocks(sandbox)["mock"]["id"])
+    sandbox.clear_log()
+    result = aligner("apply", now=BEFORE)
+    assert "conflict mock: deleted by hand" in result.stdout
+    assert writes(sandbox) == []

@@ -245,3 +245,23 @@ def test_create_updates_a_live_event_it_finds_under_its_id(
     assert [r.operation for r in sandbox.requests("calendar", writes=True)] == [
         "calendar.events.insert"  # the 409; nothing to update
     ]
+
+
+def test_update_replaces_the_event_but_keeps_its_type(google: Any) -> None:
+    google.insert(calendarId="primary", body=block(description="notes")).execute()
+    body = {k: v for k, v in block().items() if k not in ("eventType", "description")}
+    body["summary"] = "Renamed"
+    updated = google.update(calendarId="primary", eventId="blockaaaa1", body=body).execute()
+    assert updated["summary"] == "Renamed" and "description" not in updated
+    assert updated["eventType"] == "focusTime"
+    google.delete(calendarId="primary", eventId="blockaaaa1").execute()
+    revived = google.update(
+        calendarId="primary", eventId="blockaaaa1", body={**body, "status": "confirmed"}
+    )
+    assert revived.execute()["status"] == "confirmed"
+
+
+def test_id_length_limits(google: Any) -> None:
+    assert google.insert(calendarId="primary", body=block("a" * 1024)).execute()["id"]
+    assert error(google.insert(calendarId="primary", body=block("a" * 1025))) == (400, "invalid")
+    assert google.insert(calendarId="primary", body=block("v0000")).execute()["id"] == "v0000"

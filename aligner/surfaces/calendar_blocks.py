@@ -176,7 +176,7 @@ class CalendarBlocks(Surface):
             and not _remembered(ledger, calendar_id)
         ):
             _remember(ledger, calendar_id, "stored-as-default", "Google kept it as a plain event")
-        ledger.save_extra(key, {"pending": None})
+        ledger.save_extra(key, {"pending": None, "deleted": None})
         return stored
 
     def _create(self, config: ThemeConfig, key: str, view: Json, ledger: Ledger) -> Any:
