@@ -350,6 +350,10 @@ def sandbox(state: State, port: int, config_path: Path | None) -> None:
         box.stop()
 
 
+from aligner.cli_run import run  # noqa: E402  (defined in its own module; registered here)
+
+cli.add_command(run)
+
 from aligner.cli_auth import auth, doctor  # noqa: E402  (defined in their own module)
 
 cli.add_command(auth)
