@@ -111,3 +111,16 @@ def test_a_block_brought_back_then_deleted_by_a_person_is_theirs(
     result = aligner("apply", now=BEFORE)
     assert "conflict mock: deleted by hand" in result.stdout
     assert writes(sandbox) == []
+
+
+def test_the_google_token_never_reaches_output_or_state(
+    aligner: Aligner, sandbox: Sandbox, state_dir: Path
+) -> None:
+    token = aligner.env["ALIGNER_GOOGLE_ACCESS_TOKEN"]
+    runs = [aligner(cmd, now=BEFORE) for cmd in ("plan", "apply", "status", "revert")]
+    sandbox.service("calendar").set_account(workspace=False)
+    runs.append(aligner("apply", now=BEFORE))
+    assert all(token not in r.output for r in runs)
+    for path in state_dir.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes()
