@@ -92,7 +92,7 @@ class InterviewNote(Surface):
     name = "note"
     title = "Pre-interview note"
     scopes = (GMAIL_COMPOSE,)
-    secrets = ("google_access_token",)
+    secrets = ("google_access_token", "google_credentials")
 
     def __init__(self, mailbox: NoteMailbox, delivery: NoteDelivery) -> None:
         self.mailbox = mailbox
