@@ -124,3 +124,15 @@ def test_the_google_token_never_reaches_output_or_state(
     for path in state_dir.rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes()
+
+
+def test_what_google_makes_of_a_block_is_not_fought(aligner: Aligner, sandbox: Sandbox) -> None:
+    """Google may store a block in its own form (here: a shortened decline message)."""
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    calendar = sandbox.service("calendar")
+    for event in calendar._calendar("primary").events.values():  # as stored, same etag
+        if "focusTimeProperties" in event:
+            event["focusTimeProperties"]["declineMessage"] = "Heads-down"
+    sandbox.clear_log()
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    assert writes(sandbox) == []

@@ -177,7 +177,7 @@ class CalendarBlocks(Surface):
         ):
             _remember(ledger, calendar_id, "stored-as-default", "Google kept it as a plain event")
         ledger.save_extra(key, {"pending": None, "deleted": None})
-        return stored
+        return {**stored, "asked": managed(view)}  # Google may normalise what it was given
 
     def _create(self, config: ThemeConfig, key: str, view: Json, ledger: Ledger) -> Any:
         calendar_id = config.calendar.calendar_id

@@ -51,6 +51,14 @@ def left_as_is(current: Json, record: Record | None) -> bool:
     return pending.get("op") == "write" and managed(current) == pending.get("view")
 
 
+def _as_google_keeps(target: Json, current: Json, record: Record | None) -> bool:
+    """Whether Google stored `target`, as aligner last asked, in its own form: `current`."""
+    applied = record.applied if record is not None else None
+    if not isinstance(applied, dict) or applied.get("asked") != managed(target):
+        return False
+    return bool(current.get("etag") == applied.get("etag") and current["id"] == applied.get("id"))
+
+
 def what_changed(expected: Json, current: Json) -> str:
     if not is_live(current):
         return "deleted"
@@ -118,7 +126,7 @@ class BlockPlanner:
                     old_id=current["id"],
                 )
             ]
-        if same(current, target):
+        if same(current, target) or _as_google_keeps(target, current, record):
             if record is not None:
                 return []
             return [
