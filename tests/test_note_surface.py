@@ -238,7 +238,9 @@ def test_revert_says_a_sent_note_cannot_be_unsent(send_note: Aligner, sandbox: S
 
 def test_a_reverted_theme_delivers_nothing(send_note: Aligner, sandbox: Sandbox) -> None:
     assert send_note("revert", now=BEFORE_SEND).exit_code == 0
-    assert send_note("apply", now=DUE).exit_code == 0
+    result = send_note("apply", now=DUE)
+    assert result.exit_code == 0
+    assert "not delivered while aligner is reverted" in result.stdout
     assert gmail_writes(sandbox) == 0
 
 

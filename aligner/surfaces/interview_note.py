@@ -23,6 +23,7 @@ from aligner.errors import ConfigError, PermanentError
 from aligner.google import GMAIL_COMPOSE
 from aligner.note_delivery import (
     CREATING,
+    DELETED,
     DRAFTED,
     SENDING,
     SENT,
@@ -207,7 +208,7 @@ class InterviewNote(Surface):
         if stage == DRAFTED and is_delivered(intent):
             where = "waiting in Drafts" if state.get("draft") else "no longer in Drafts"
             return [f"draft {intent.get('draft_id')} {subject} {where}"]
-        if stage == "deleted":
+        if stage == DELETED:
             return ["the draft aligner made was deleted by revert"]
         return [f"delivery in progress ({stage}); the next run finishes it"]
 

@@ -137,6 +137,10 @@ class NoteDiff:
 
     def _take_back(self) -> list[Change]:
         draft, draft_id = self.draft, self.intent.get("draft_id")
+        if self.stage == "none" and self.note is not None:
+            return [
+                self._notice("not delivered while aligner is reverted (edit the theme to resume)")
+            ]
         if self.stage in ("none", DELETED):
             return []
         if self.stage == SENT or (self.stage == SENDING and draft is None):
