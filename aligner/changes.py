@@ -56,6 +56,7 @@ class Record:
     state: Literal["active", "restored", "released"]
     extra: Mapping[str, Json]
     updated_at: datetime | None = None
+    written: bool = True  # False while no write has succeeded since the snapshot
 
     @property
     def active(self) -> bool:

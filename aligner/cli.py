@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from aligner.app import Session, open_session, resolve_now
 from aligner.changes import ApplyResult
 from aligner.checks import CheckedTheme, load_theme
 from aligner.config import describe_validation_error
-from aligner.errors import AlignerError, ConfigError, LockTimeout, SurfaceError
+from aligner.errors import AlignerError, ConfigError
 from aligner.report import apply_text, local, plan_text, window_line
 from aligner.settings import Settings
 from aligner.starter import starter_text
@@ -79,12 +80,14 @@ class State:
 
 
 def fail(state: State, code: int, message: str) -> NoReturn:
+    if state.debug:  # the traceback too, scrubbed of secrets like every other line
+        state.output.error(traceback.format_exc().rstrip())
     state.output.error(message)
     sys.exit(code)
 
 
 def handled(func: F) -> F:
-    """Turn aligner's errors into one clear message and an exit code; no traceback."""
+    """Turn aligner's errors into one clear message and an exit code (a traceback with --debug)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -92,27 +95,14 @@ def handled(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            if state.debug:
-                raise
             fail(state, EXIT_USAGE, "\n".join(exc.problems))
-        except (LockTimeout, SurfaceError) as exc:
-            if state.debug:
-                raise
-            fail(state, EXIT_FAILED, f"error: {exc}")
-        except AlignerError as exc:
-            if state.debug:
-                raise
+        except AlignerError as exc:  # lock held, surface failures
             fail(state, EXIT_FAILED, f"error: {exc}")
         except KeyboardInterrupt:
             fail(state, 130, "interrupted")
         except Exception as exc:  # a bug: one line unless --debug
-            if state.debug:
-                raise
-            fail(
-                state,
-                EXIT_FAILED,
-                f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
-            )
+            hint = "" if state.debug else " (run with --debug for details)"
+            fail(state, EXIT_FAILED, f"internal error: {type(exc).__name__}: {exc}{hint}")
 
     return wrapper  # type: ignore[return-value]
 

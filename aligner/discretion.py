@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from aligner.config import ThemeConfig
-from aligner.surfaces.base import Finding
+from aligner.findings import Finding
 
 
 def leaks(config: ThemeConfig, text: str) -> list[str]:

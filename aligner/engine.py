@@ -78,7 +78,9 @@ class Engine:
     ) -> Outcome:
         store, name, key = self.store, change.surface, change.key
         if not change.writes:
-            if change.ownership != "keep":
+            if change.action == "adopt":  # an earlier write went through after all
+                store.save_applied(name, key, change.after, "active", now)
+            elif change.ownership in ("restored", "released"):
                 store.set_state(name, key, change.ownership, now)
             store.journal(change, "conflict" if change.is_conflict else "noted", "", now)
             return Outcome(change, ok=True)

@@ -42,6 +42,8 @@ class OwnedValue:
     def _assert(
         self, desired: Json, current: Json, record: Record | None, force: bool
     ) -> list[Change]:
+        if record is not None and not record.written:
+            return self._after_failed_write(desired, current)
         if self.same(current, desired):
             return []
         if record is not None and not self.same(current, record.applied) and not force:
@@ -65,11 +67,39 @@ class OwnedValue:
             )
         ]
 
+    def _after_failed_write(self, desired: Json, current: Json) -> list[Change]:
+        """The last write failed (or its answer was lost): nothing a person did is at stake."""
+        if self.same(current, desired):  # it went through after all: remember what it shows
+            return [
+                Change(
+                    self.surface,
+                    self.key,
+                    "adopt",
+                    current,
+                    current,
+                    "already shows the themed value",
+                    writes=False,
+                )
+            ]
+        return [
+            Change(
+                self.surface,
+                self.key,
+                "set",
+                current,
+                desired,
+                f"{self.describe(current)} → {self.describe(desired)}",
+            )
+        ]
+
     def _give_back(
         self, current: Json, record: Record, restore_to: Json, force: bool
     ) -> list[Change]:
         if self.same(current, restore_to):
             return [self._release(current, restore_to)]
+        if not record.written and not force:
+            why = "aligner's last write here failed, so it cannot tell its value from yours"
+            return [self.conflict(current, record.snapshot, why, release=True)]
         if not self.same(current, record.applied) and not force:
             why = "changed by hand since aligner set it; not restoring it"
             return [self.conflict(current, record.applied, why, release=True)]

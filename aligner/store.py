@@ -134,6 +134,7 @@ class Store:
                 state,
                 json.loads(extra),
                 datetime.fromisoformat(updated),
+                written=applied is not None,
             )
             for key, snap, applied, state, extra, updated in rows
         }

@@ -189,3 +189,27 @@ def test_token_never_appears_in_output_or_state(
             content = path.read_bytes()
             assert token.encode() not in content
             assert b"xoxp-wrong-but-secret" not in content
+
+
+def test_a_failed_first_write_is_retried_not_called_a_hand_edit(
+    aligner: Aligner, sandbox: Sandbox
+) -> None:
+    sandbox.inject("users.profile.set", "status", status=400)
+    assert aligner("apply", now=DURING).exit_code == 1
+    retry = aligner("apply", now=DURING)
+    assert retry.exit_code == 0, retry.output
+    assert "conflict" not in retry.output
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == THEMED
+    assert aligner("apply", now=AFTER).exit_code == 0
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == "Working from home"
+
+
+def test_a_lost_answer_to_the_first_write_is_adopted(aligner: Aligner, sandbox: Sandbox) -> None:
+    sandbox.inject("users.profile.set", "drop", times=5)  # every retry's answer is lost too
+    assert aligner("apply", now=DURING).exit_code == 1
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == THEMED
+    sandbox.clear_log()
+    assert aligner("apply", now=DURING).exit_code == 0
+    assert slack_writes(sandbox) == 0
+    assert aligner("apply", now=AFTER).exit_code == 0
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == "Working from home"

@@ -15,29 +15,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar, Protocol
 
 from aligner.changes import Change, Json, Record
 from aligner.config import ThemeConfig
+from aligner.findings import Finding
 from aligner.settings import Settings
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One validation problem, phrased for the person editing the theme file."""
-
-    field: str
-    message: str
-    severity: Literal["error", "warning"] = "error"
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-    @classmethod
-    def from_problem(cls, problem: str) -> Finding:
-        """From a ConfigError line 'field: message'."""
-        field, _, message = problem.partition(": ")
-        return cls(field, message) if message else cls("theme", problem)
+__all__ = ["DiffContext", "Finding", "Ledger", "Surface"]
 
 
 class Ledger(Protocol):
