@@ -70,6 +70,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if name.startswith("ALIGNER_") or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    # never the files a real `aligner auth` wrote on this machine
+    monkeypatch.setenv("ALIGNER_CREDENTIALS_DIR", str(tmp_path / "no-credentials"))
     monkeypatch.chdir(tmp_path)
 
 
