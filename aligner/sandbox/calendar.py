@@ -62,6 +62,7 @@ class CalendarService(Service):
     workspace: bool = True  # a Workspace account keeps focus time; a consumer one does not
     consumer_focus: ConsumerFocus = "refuse"
     revivable: bool = True  # whether a cancelled event can be brought back by patch/update
+    sparse_tombstones: bool = False  # deleted events keep only their id (all Google promises)
     calendars: dict[str, FakeCalendar] = field(default_factory=dict)
     _writes: int = 0
 
@@ -169,7 +170,7 @@ class CalendarService(Service):
         if existing is None:
             return google_error(404, "Not Found")
         if method == "get":
-            return Response(200, copy.deepcopy(existing))
+            return Response(200, self._shown(existing))
         return self._modify(calendar, existing, _body(request), replace=method == "update")
 
     # -- methods -------------------------------------------------------------------------------
@@ -251,7 +252,8 @@ class CalendarService(Service):
         query = rules.list_query(request.query)
         if isinstance(query, Response):
             return query
-        found = [e for e in _ordered(calendar.events.values()) if query.selects(e)]
+        shown = [self._shown(e) for e in _ordered(calendar.events.values())]
+        found = [e for e in shown if query.selects(e)]
         page = found[query.offset : query.offset + query.limit]
         body: dict[str, Any] = {
             "kind": "calendar#events",
@@ -261,11 +263,18 @@ class CalendarService(Service):
             "timeZone": calendar.time_zone,
             "accessRole": "owner",
             "defaultReminders": [],
-            "items": copy.deepcopy(page),
+            "items": page,
         }
         if query.offset + query.limit < len(found):
             body["nextPageToken"] = str(query.offset + query.limit)
         return Response(200, body)
+
+    def _shown(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An event as the API returns it; with sparse tombstones, a deleted one is just its id."""
+        if event["status"] == "cancelled" and self.sparse_tombstones:
+            kept = ("kind", "etag", "id", "status", "updated")
+            return {k: event[k] for k in kept}
+        return copy.deepcopy(event)
 
     def _store(
         self, calendar: FakeCalendar, event: dict[str, Any], previous: dict[str, Any] | None

@@ -199,7 +199,7 @@ class ListQuery:
     def selects(self, event: dict[str, Any]) -> bool:
         return (
             (self.show_deleted or event["status"] != "cancelled")
-            and (not self.types or event["eventType"] in self.types)
+            and (not self.types or event.get("eventType", "default") in self.types)
             and matches_properties(event, "private", self.private)
             and matches_properties(event, "shared", self.shared)
             and in_range(event, self.time_min, self.time_max)
@@ -252,7 +252,7 @@ def matches_properties(event: dict[str, Any], scope: str, constraints: tuple[str
 
 def in_range(event: dict[str, Any], time_min: datetime | None, time_max: datetime | None) -> bool:
     """timeMin bounds the event's end, timeMax its start, both exclusive."""
-    start, end = instant(event["start"]), instant(event["end"])
+    start, end = instant(event.get("start") or {}), instant(event.get("end") or {})
     if time_min is not None and end is not None and not end > time_min:
         return False
     return not (time_max is not None and start is not None and not start < time_max)
