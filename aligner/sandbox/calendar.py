@@ -281,24 +281,10 @@ class CalendarService(Service):
     ) -> dict[str, Any]:
         """Keep an event as Google does: fresh etag and `updated` on every write."""
         self._writes += 1
-        now = self.clock.now()
-        stamp = rules.rfc3339(now)
-        event = rules.without_defaults(event)
-        event.update(
-            kind="calendar#event",
-            etag=f'"{int(now.timestamp() * 1000)}{self._writes:06d}"',
-            updated=stamp,
-            created=previous["created"] if previous else stamp,
-            htmlLink=f"https://www.google.com/calendar/event?eid={event['id']}",
-            creator={"email": self.owner, "self": True},
-            organizer={"email": calendar.id if not calendar.primary else self.owner, "self": True},
-            iCalUID=f"{event['id']}@google.com",
+        organizer = self.owner if calendar.primary else calendar.id
+        event = rules.as_stored(
+            event, previous, self.clock.now(), self._writes, self.owner, organizer
         )
-        event.setdefault("reminders", {"useDefault": True})
-        moved = previous is not None and (
-            previous["start"] != event["start"] or previous["end"] != event["end"]
-        )
-        event["sequence"] = (previous or {}).get("sequence", 0) + (1 if moved else 0)
         calendar.events[event["id"]] = event
         return copy.deepcopy(event)
 

@@ -162,6 +162,35 @@ def without_defaults(event: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+def as_stored(
+    event: dict[str, Any],
+    previous: dict[str, Any] | None,
+    now: datetime,
+    write: int,
+    owner: str,
+    organizer: str,
+) -> dict[str, Any]:
+    """The resource Google keeps after a write: a fresh etag and `updated` every time."""
+    stamp = rfc3339(now)
+    stored = without_defaults(event)
+    stored.update(
+        kind="calendar#event",
+        etag=f'"{int(now.timestamp() * 1000)}{write:06d}"',
+        updated=stamp,
+        created=previous["created"] if previous else stamp,
+        htmlLink=f"https://www.google.com/calendar/event?eid={stored['id']}",
+        creator={"email": owner, "self": True},
+        organizer={"email": organizer, "self": True},
+        iCalUID=f"{stored['id']}@google.com",
+    )
+    stored.setdefault("reminders", {"useDefault": True})
+    moved = previous is not None and (
+        previous["start"] != stored["start"] or previous["end"] != stored["end"]
+    )
+    stored["sequence"] = (previous or {}).get("sequence", 0) + (1 if moved else 0)
+    return stored
+
+
 def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """Patch semantics: objects merge field by field; start/end and arrays are replaced."""
     result = dict(base)
