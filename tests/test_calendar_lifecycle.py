@@ -8,7 +8,7 @@ import pytest
 
 from aligner.sandbox.server import Sandbox
 from tests.conftest import AFTER, BEFORE, Aligner
-from tests.test_calendar_surface import BETWEEN, blocks, calendar_theme, events, writes
+from tests.test_calendar_surface import BETWEEN, BLOCKS, blocks, calendar_theme, events, writes
 
 
 @pytest.fixture
@@ -174,3 +174,21 @@ def test_with_bare_tombstones_a_block_a_person_deleted_is_still_theirs(
     assert writes(sandbox) == []
     assert aligner("revert", now=BEFORE).exit_code == 0
     assert blocks(sandbox) == {}
+
+
+@pytest.mark.parametrize("operation", ["delete", "patch"])
+def test_a_dropped_answer_to_a_delete_or_update_converges(
+    aligner: Aligner, sandbox: Sandbox, theme: Path, operation: str
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    if operation == "delete":
+        calendar_theme(theme, blocks={k: v for k, v in BLOCKS.items() if k != "mock"})
+    else:
+        theme.write_text(theme.read_text().replace('duration = "90m"', 'duration = "2h"'))
+    sandbox.inject(f"calendar.events.{operation}", "drop")
+    result = aligner("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    sandbox.clear_log()
+    again = aligner("apply", now=BEFORE)
+    assert again.exit_code == 0, again.output
+    assert writes(sandbox) == [] and "conflict" not in again.stdout
