@@ -9,7 +9,7 @@ from __future__ import annotations
 from aligner.config import CalendarBlock, ThemeConfig
 from aligner.discretion import discretion_findings
 from aligner.errors import ConfigError
-from aligner.surfaces.base import Finding
+from aligner.findings import Finding
 from aligner.surfaces.calendar_events import FOCUS, PRIVATE, block_field
 from aligner.templates import render
 from aligner.timespec import TimeSpecError, duration_length

@@ -23,9 +23,9 @@ from aligner.surfaces.calendar_events import (
     as_busy,
     describe,
     is_live,
-    kind_label,
     managed,
     moment,
+    preview,
     same,
 )
 
@@ -120,8 +120,8 @@ class BlockPlanner:
                     "replace",
                     current,
                     target,
-                    f"{kind_label(current)} → {kind_label(target)} (Google cannot change an "
-                    f"event's type, so aligner deletes and re-creates it): {self._say(target)}",
+                    f"delete and re-create (Google cannot change an event's type): "
+                    f"{self._say(target)}",
                     op="replace",
                     old_id=current["id"],
                 )
@@ -236,6 +236,8 @@ class BlockPlanner:
         ownership: Ownership = "active",
         **payload: Json,
     ) -> Change:
+        if action in ("update", "replace"):
+            payload["preview"] = preview(before, after, self.zone)
         return Change(
             self.surface,
             key,

@@ -207,3 +207,34 @@ def describe(view: Json, zone: ZoneInfo, *, utc: bool = True) -> str:
     if not is_live(view):
         return "(not on the calendar)"
     return f"{kind_label(view)} “{view['title']}” {when(view, zone, utc=utc)}"
+
+
+def preview(before: Json, after: Json, zone: ZoneInfo) -> list[str]:
+    """What an update changes, field by field, as a person reads it."""
+    old, new = managed(before) or {}, managed(after) or {}
+    lines = []
+    if (old.get("start"), old.get("end")) != (new.get("start"), new.get("end")):
+        lines.append(f"time: {when(old, zone)} → {when(new, zone)}")
+    if old.get("type") != new.get("type"):
+        lines.append(f"type: {kind_label(old)} → {kind_label(new)}")
+    for field in ("title", "description"):
+        if old.get(field) != new.get(field):
+            lines.append(f"{field}: “{_clip(old.get(field))}” → “{_clip(new.get(field))}”")
+    for field in ("visibility", "transparency"):
+        if old.get(field) != new.get(field):
+            lines.append(f"{field}: {old.get(field)} → {new.get(field)}")
+    if old.get("type") == new.get("type") == FOCUS and old.get("focus") != new.get("focus"):
+        lines.append(f"focus time: {_focus(old.get('focus'))} → {_focus(new.get('focus'))}")
+    return lines
+
+
+def _focus(props: Json) -> str:
+    props = props or {}
+    message = props.get("declineMessage")
+    said = f" “{_clip(message)}”" if message else ""
+    return f"{props.get('autoDeclineMode')}{said}, chat {props.get('chatStatus')}"
+
+
+def _clip(value: Json, limit: int = 80) -> str:
+    text = str(value or "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
