@@ -176,6 +176,9 @@ def test_editing_one_blocks_duration_updates_that_event_only(
     assert aligner("apply", now=BEFORE).exit_code == 0
     before = blocks(sandbox)
     theme.write_text(theme.read_text().replace('duration = "90m"', 'duration = "2h"'))
+    plan = aligner("plan", now=BEFORE).stdout
+    assert "~ update rehearsal:" in plan
+    assert "time: Wed 02 Dec 13:00–14:30 PST = 21:00–22:30 UTC → Wed 02 Dec 13:00–15:00" in plan
     sandbox.clear_log()
     result = aligner("apply", now=BEFORE)
     assert result.exit_code == 0, result.output
