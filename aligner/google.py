@@ -28,6 +28,7 @@ from googleapiclient.errors import HttpError
 
 from aligner.credentials import require_private
 from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
+from aligner.google_transport import SingleAttemptHttp
 from aligner.settings import Settings, is_loopback
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
@@ -134,21 +135,21 @@ def _sandbox_token_uri(settings: Settings, creds: AnyCredentials) -> AnyCredenti
     return moved
 
 
+def authorized_http(settings: Settings, surface: str) -> AuthorizedHttp:
+    """Credentials over a transport that sends each write at most once (see google_transport)."""
+    # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
+    proxy = None if is_loopback(settings.google_api_root) else httplib2.proxy_info_from_environment
+    transport = SingleAttemptHttp(timeout=30, proxy_info=proxy)
+    return AuthorizedHttp(load_credentials(settings, surface), http=transport)
+
+
 def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
     """A discovery client for `api` pointed at the configured root, with static discovery."""
-    credentials = load_credentials(settings, surface)
-    root = (
-        settings.google_api_root
-        if settings.google_api_root.endswith("/")
-        else settings.google_api_root + "/"
-    )
-    # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
-    proxy = None if is_loopback(root) else httplib2.proxy_info_from_environment
-    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=30, proxy_info=proxy))
+    root = settings.google_api_root.rstrip("/") + "/"
     return build(
         api,
         version,
-        http=http,
+        http=authorized_http(settings, surface),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": root + _ENDPOINT_PATH[api]},

@@ -1,7 +1,7 @@
 """The Gmail calls the note needs, with the gmail.compose scope only.
 
 Reads (profile, drafts.get/list) are retried when that is safe; drafts.create and drafts.send are
-never retried and go through a transport that sends them at most once (see single_attempt), so a
+never retried and go through a transport that sends them at most once (see google_transport), so a
 lost answer surfaces as a TransientError and the caller asks Gmail what happened.
 """
 
@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aligner.google import GMAIL_COMPOSE, GoogleStatus, build_service, execute
+from aligner.google import GMAIL_COMPOSE, GoogleStatus, authorized_http, build_service, execute
 from aligner.note_message import NOTE_HEADER
 from aligner.settings import Settings
-from aligner.single_attempt import single_attempt_http
 
 SURFACE = "note"
 SEARCH_PAGES = 5
@@ -41,7 +40,7 @@ class NoteMailbox:
     @classmethod
     def connect(cls, settings: Settings) -> NoteMailbox:
         service = build_service(settings, "gmail", "v1", SURFACE)
-        return cls(service, single_attempt_http(settings, SURFACE))
+        return cls(service, authorized_http(settings, SURFACE))
 
     def _run(self, request: Any, *, retry: bool, expect: tuple[int, ...] = ()) -> Any:
         request.http = self.http

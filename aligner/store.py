@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,14 +77,26 @@ class Store:
             self._db = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
+            self._prepare()
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StateError(
                 f"cannot use the state database {path} ({exc}); move it aside to start afresh "
                 "(aligner then no longer knows what it changed), or point ALIGNER_STATE_DIR "
                 "elsewhere"
             ) from None
+
+    def _prepare(self, attempts: int = 100) -> None:
+        """WAL mode and migrations. Switching to WAL answers "locked" at once, without waiting
+        for the busy timeout, while another process opens the same new database: retry."""
+        for attempt in range(attempts):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt + 1 == attempts:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self._db.close()

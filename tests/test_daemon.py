@@ -172,7 +172,7 @@ class DaemonProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8") if self.log_path.exists() else ""
 
-    def wait_for(self, text: str, timeout: float = 10) -> None:
+    def wait_for(self, text: str, timeout: float = 20) -> None:
         def seen() -> bool:
             if text in self.log:
                 return True
@@ -182,7 +182,7 @@ class DaemonProcess:
 
         self.wait(seen, f"{text!r} in the daemon log", timeout)
 
-    def wait(self, check: Callable[[], Any], what: str, timeout: float = 8) -> Any:
+    def wait(self, check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
         return wait_until(check, timeout, lambda: f"{what}; the daemon log:\n{self.log}")
 
     def signal(self, signum: int) -> None:

@@ -1,4 +1,4 @@
-"""An HTTP transport for Google calls that must never be sent twice (a draft, a send).
+"""The HTTP transport under every Google client: a write goes out at most once.
 
 httplib2 quietly re-sends a request whose connection drops before the answer arrives: it takes
 the drop for a stale keep-alive connection (`Http._conn_request`, "BadStatusLine on the first try
@@ -6,7 +6,7 @@ the drop for a stale keep-alive connection (`Http._conn_request`, "BadStatusLine
 or a second email — observed against the sandbox's "drop after commit" fault. Here POST and
 PATCH go over a fresh connection and are written at most once: a drop raises ConnectionError
 (which `aligner.google.execute` reports as a TransientError), and the caller finds out from the
-API what happened before trying again.
+API what happened before trying again; idempotent calls are retried by `execute(retry=True)`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import httplib2
-from google_auth_httplib2 import AuthorizedHttp
-
-from aligner.google import load_credentials
-from aligner.settings import Settings, is_loopback
 
 NOT_IDEMPOTENT = frozenset({"POST", "PATCH"})
 
@@ -46,12 +42,3 @@ class SingleAttemptHttp(httplib2.Http):  # type: ignore[misc]
             return super()._conn_request(conn, request_uri, method, body, headers)
         finally:
             conn.request = original
-
-
-def single_attempt_http(settings: Settings, surface: str) -> AuthorizedHttp:
-    """Authorised like `aligner.google.build_service`'s transport, but writes go out once."""
-    # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
-    loopback = is_loopback(settings.google_api_root)
-    proxy = None if loopback else httplib2.proxy_info_from_environment
-    http = SingleAttemptHttp(timeout=30, proxy_info=proxy)
-    return AuthorizedHttp(load_credentials(settings, surface), http=http)
