@@ -224,11 +224,7 @@ def execute(
                 raise translate(info, surface, scope) from None
             _sleep(attempt, info.retry_after)
         except RefreshError as exc:
-            raise AuthError(
-                f"Google credentials could not be refreshed ({_first_line(exc)}): "
-                "run `aligner auth google` again",
-                surface,
-            ) from None
+            raise _refresh_failed(exc, request, surface) from None
         except GoogleAuthError as exc:
             raise AuthError(f"Google credentials problem: {_first_line(exc)}", surface) from None
         except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
@@ -240,6 +236,23 @@ def execute(
                 ) from None
             _sleep(attempt, None)
     raise AssertionError("unreachable")
+
+
+def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> AuthError:
+    """A rejected token: a bare access token cannot refresh itself, a stored grant can fail to."""
+    credentials = getattr(getattr(request, "http", None), "credentials", None)
+    if credentials is not None and not getattr(credentials, "refresh_token", None):
+        return AuthError(
+            "Google rejected the access token (expired or revoked): get a fresh one for "
+            "ALIGNER_GOOGLE_ACCESS_TOKEN (e.g. `gcloud auth print-access-token`), or run "
+            "`aligner auth google` for credentials that refresh themselves",
+            surface,
+        )
+    return AuthError(
+        f"Google credentials could not be refreshed ({_first_line(exc)}): "
+        "run `aligner auth google` again",
+        surface,
+    )
 
 
 def _sleep(attempt: int, retry_after: float | None) -> None:

@@ -46,20 +46,27 @@ def rehearse(config: ThemeConfig) -> Iterator[str]:
     ):
         settings = sandbox_settings(box.url, Path(state_dir))
         yield f"Rehearsing “{config.theme.name}” against the built-in sandbox (no network)."
-        first: dict[str, list[str]] = {}
+        timeline = steps(config)
+        box.clock.pinned = timeline[0][0]
+        with open_session(settings, config, lock=False) as session:
+            first = _what_surfaces_show(session, config)  # before aligner changed anything
+        yield ""
+        yield "Before aligner runs:"
+        for title, lines in first.items():
+            yield f"  {title}: " + " | ".join(lines)
         shown: dict[str, list[str]] = {}
         failures: list[str] = []
-        for at, what in steps(config):
+        said: set[str] = set()
+        for at, what in timeline:
             box.clock.pinned = at
             with open_session(settings, config, lock=True) as session:
                 result = session.apply(at)
                 yield ""
                 yield f"{local(at, config.zone)} — {what} [{result.plan.phase}]"
-                yield from _outcome_lines(result)
+                yield from _outcome_lines(result, said)
                 failures += [f"{name}: {error}" for name, error in result.failed.items()]
                 shown = _what_surfaces_show(session, config)
             for title, lines in shown.items():
-                first.setdefault(title, lines)
                 yield f"  {title}: " + " | ".join(lines)
         yield ""
         yield from _summary(first, shown)
@@ -67,12 +74,17 @@ def rehearse(config: ThemeConfig) -> Iterator[str]:
             raise SurfaceError("the rehearsal hit failures: " + "; ".join(failures))
 
 
-def _outcome_lines(result: ApplyResult) -> Iterator[str]:
+def _outcome_lines(result: ApplyResult, said: set[str]) -> Iterator[str]:
+    """✓ a write, ✗ a failure, · a notice (each notice once: the same one every step is noise)."""
     for outcome in result.outcomes:
         change = outcome.change
-        mark = "✓" if outcome.ok else "✗"
+        mark = "✗" if not outcome.ok else "✓" if change.writes else "·"
         detail = change.summary if outcome.ok else outcome.detail
-        yield f"  {mark} {change.surface} {change.action} {change.key}: {detail}"
+        line = f"  {mark} {change.surface} {change.action} {change.key}: {detail}"
+        if mark == "·" and line in said:
+            continue
+        said.add(line)
+        yield line
     for name, error in result.plan.errors.items():
         yield f"  ✗ {name}: {error}"
 
@@ -90,6 +102,6 @@ def _summary(first: dict[str, list[str]], last: dict[str, list[str]]) -> Iterato
     yield "After the window:"
     for title, lines in last.items():
         if lines == first.get(title):
-            yield f"  ✓ {title}: back to how it was before the window"
+            yield f"  ✓ {title}: back to how it was before aligner ran"
         else:
             yield f"  • {title}: " + " | ".join(lines)

@@ -360,6 +360,7 @@ def test_bad_auth_fails_fast_with_exit_1(aligner: Aligner) -> None:
     assert time.monotonic() - started < 5
     assert result.exit_code == 1
     assert "calendar" in result.output and "Traceback" not in result.output
+    assert "get a fresh one for ALIGNER_GOOGLE_ACCESS_TOKEN" in result.output
     assert "ya29.not-a-real-token" not in result.output
 
 

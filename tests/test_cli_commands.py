@@ -134,7 +134,8 @@ def test_rehearse_needs_no_network_and_no_account(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "window starts" in run.stdout
     assert "Optimizing inference pipelines: p50 latency 28 ms → 19 ms (−32%)" in run.stdout
-    assert "✓ Slack status: back to how it was before the window" in run.stdout
+    assert "✓ Slack status: back to how it was before aligner ran" in run.stdout
+    assert "✓ Gmail signature: back to how it was before aligner ran" in run.stdout
     assert not (tmp_path / "untouched").exists()  # rehearsals keep their state to themselves
 
 

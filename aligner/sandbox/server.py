@@ -83,7 +83,10 @@ class Sandbox:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, daemon=True, name="aligner-sandbox"
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll: keep it short
+            daemon=True,
+            name="aligner-sandbox",
         )
         self._thread.start()
         return self
