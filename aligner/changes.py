@@ -114,9 +114,8 @@ class Outcome:
     change: Change
     ok: bool
     detail: str = ""
-    auth_failed: bool = (
-        False  # credentials are the problem: the surface's other changes are skipped
-    )
+    auth_failed: bool = False  # credentials failed: the surface's other changes are skipped
+    notes: tuple[str, ...] = ()  # what the surface learnt while writing, for the person
 
 
 @dataclass(frozen=True)

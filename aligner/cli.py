@@ -273,7 +273,8 @@ def report(state: State, result: ApplyResult, session: Session, as_json: bool, q
 def apply_json(result: ApplyResult) -> dict[str, Any]:
     body = result.plan.to_json()
     body["outcomes"] = [
-        {**o.change.to_json(), "ok": o.ok, "detail": o.detail} for o in result.outcomes
+        {**o.change.to_json(), "ok": o.ok, "detail": o.detail, "notes": list(o.notes)}
+        for o in result.outcomes
     ]
     body["failed"] = dict(result.failed)
     return body

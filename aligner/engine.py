@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aligner.changes import ApplyResult, Change, Json, Outcome, Plan, Record, SurfacePlan
@@ -21,12 +21,21 @@ class StoreLedger:
     store: Store
     surface: str
     now: datetime
+    said: list[str] = field(default_factory=list)
 
     def record(self, key: str) -> Record | None:
         return self.store.record(self.surface, key)
 
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None:
         self.store.save_extra(self.surface, key, extra, self.now)
+
+    def say(self, message: str) -> None:
+        self.said.append(message)
+
+    def take_said(self) -> tuple[str, ...]:
+        said = tuple(self.said)
+        self.said.clear()
+        return said
 
 
 Connected = Surface | SurfaceError
@@ -96,8 +105,9 @@ class Engine:
             )
         state = "active" if change.ownership in ("active", "keep") else change.ownership
         store.save_applied(name, key, stored, state, now)
-        store.journal(change, "applied", "", now)
-        return Outcome(change, ok=True)
+        notes = ledger.take_said()
+        store.journal(change, "applied", "; ".join(notes), now)
+        return Outcome(change, ok=True, notes=notes)
 
 
 def surfaces_to_run(

@@ -85,6 +85,7 @@ def _outcome_lines(result: ApplyResult, said: set[str]) -> Iterator[str]:
             continue
         said.add(line)
         yield line
+        yield from (f"      note: {note}" for note in outcome.notes)
     for name, error in result.plan.errors.items():
         yield f"  ✗ {name}: {error}"
 

@@ -92,12 +92,10 @@ def apply_text(result: ApplyResult, config: ThemeConfig) -> str:
     for outcome in result.outcomes:
         change = outcome.change
         if not outcome.ok:
-            lines.append(
-                f"  ✗ {change.surface} {change.action} {change.key}: "
-                f"{outcome.detail}"
-            )
+            lines.append(f"  ✗ {change.surface} {change.action} {change.key}: {outcome.detail}")
         elif change.writes:
             lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
+            lines += [f"      note: {note}" for note in outcome.notes]
         else:
             lines.append(
                 f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "

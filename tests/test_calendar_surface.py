@@ -240,6 +240,7 @@ def test_consumer_account_falls_back_to_busy_events(
         assert (utc(event["start"]), utc(event["end"])) == (start, end)
     refusals = [r for r in sandbox.requests("calendar") if r.status == 400]
     assert len(refusals) == (1 if behaviour == "refuse" else 0)  # learnt once, then remembered
+    assert result.stdout.count("plain busy events") == 1  # said in the apply that learnt it
     sandbox.clear_log()
     again = aligner("apply", now=BEFORE)
     assert again.exit_code == 0, again.output

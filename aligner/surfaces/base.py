@@ -32,6 +32,9 @@ class Ledger(Protocol):
 
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None: ...
 
+    def say(self, message: str) -> None:
+        """Tell the person something learnt while writing (shown with this change's outcome)."""
+
 
 @dataclass(frozen=True)
 class DiffContext:

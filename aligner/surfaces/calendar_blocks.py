@@ -254,9 +254,9 @@ def _remembered(ledger: Ledger, calendar_id: str) -> bool:
 
 
 def _remember(ledger: Ledger, calendar_id: str, reason: str, message: str) -> None:
-    ledger.save_extra(
-        ACCOUNT, {"focus_time": {"calendar": calendar_id, "reason": reason, "message": message}}
-    )
+    info = {"calendar": calendar_id, "reason": reason, "message": message}
+    ledger.save_extra(ACCOUNT, {"focus_time": info})
+    ledger.say(_fallback_notice("calendar", info).summary)  # once: later plans show the notice
 
 
 def _fallback_notice(surface: str, info: Mapping[str, Any]) -> Change:
