@@ -1,0 +1,42 @@
+"""Every surface together, on the example theme, across the whole timeline."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from aligner.app import open_session
+from aligner.checks import load_theme
+from aligner.rehearsal import sandbox_settings, steps
+from aligner.sandbox.server import Sandbox
+from aligner.surfaces import REGISTRY
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.toml"
+
+
+def test_the_example_enables_every_surface() -> None:
+    config = load_theme(EXAMPLE).config
+    assert [cls.name for cls in REGISTRY if cls.enabled(config)] == [c.name for c in REGISTRY]
+
+
+@pytest.mark.parametrize("step", range(len(steps(load_theme(EXAMPLE).config))))
+def test_converged_apply_reads_each_surface_once_and_writes_nothing(
+    step: int, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = load_theme(EXAMPLE).config
+    settings = sandbox_settings(sandbox.url, tmp_path / "state")
+    timeline = steps(config)[: step + 1]
+    for at, _ in timeline:  # live the timeline up to this step
+        sandbox.clock.pinned = at
+        with open_session(settings, config, lock=True) as session:
+            assert not session.apply(at).failed
+    at = timeline[-1][0]
+    sandbox.clear_log()
+    with open_session(settings, config, lock=True) as session:
+        result = session.apply(at)
+    assert result.written == () and not result.failed
+    reads = Counter(r.service for r in sandbox.requests())
+    assert all(not r.writes for r in sandbox.requests())
+    assert sorted(reads.values()) == [1] * len(REGISTRY), reads
