@@ -40,3 +40,33 @@ def test_converged_apply_reads_each_surface_once_and_writes_nothing(
     reads = Counter(r.service for r in sandbox.requests())
     assert all(not r.writes for r in sandbox.requests())
     assert sorted(reads.values()) == [1] * len(REGISTRY), reads
+
+
+def test_no_token_in_any_output_or_state_file(
+    env: dict[str, str], sandbox: Sandbox, state_dir: Path
+) -> None:
+    from tests.conftest import Aligner
+
+    aligner = Aligner(env, EXAMPLE, sandbox)
+    secrets = [env["ALIGNER_SLACK_TOKEN"], env["ALIGNER_GOOGLE_ACCESS_TOKEN"]]
+    outputs = []
+    for at, _ in steps(load_theme(EXAMPLE).config):
+        moment = at.isoformat()
+        for command in (("plan", "--json"), ("apply",), ("status",)):
+            outputs.append(aligner(*command, now=moment).output)
+    outputs.append(aligner("revert", now=moment).output)
+    outputs.append(
+        aligner(
+            "--debug",
+            "apply",
+            now=moment,
+            ALIGNER_GOOGLE_ACCESS_TOKEN="ya29.x" * 3,
+            ALIGNER_SLACK_TOKEN="xoxp-wrong-secret",
+        ).output
+    )
+    secrets += ["ya29.x" * 3, "xoxp-wrong-secret"]
+    files = [p.read_bytes() for p in state_dir.rglob("*") if p.is_file()]
+    assert files, "the state dir was written"
+    for secret in secrets:
+        assert all(secret not in text for text in outputs), secret
+        assert all(secret.encode() not in content for content in files), secret
