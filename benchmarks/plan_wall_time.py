@@ -46,8 +46,9 @@ def main() -> None:
     print(f"surfaces planned:        {surfaces} ({', '.join(s.surface for s in plan.surfaces)})")
     print(f"API reads per plan:      {reads}")
     print(f"added latency per call:  {args.latency * 1000:.0f} ms")
-    print(f"plan wall time (median): {statistics.median(timings) * 1000:.0f} ms "
-          f"over {args.runs} runs")
+    print(
+        f"plan wall time (median): {statistics.median(timings) * 1000:.0f} ms over {args.runs} runs"
+    )
     print(f"if reads were serial:    >= {reads * args.latency * 1000:.0f} ms")
 
 
