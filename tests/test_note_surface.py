@@ -252,3 +252,19 @@ def test_plan_json_carries_the_note(send_note: Aligner) -> None:
     assert change["action"] == "send"
     assert change["after"]["subject"] == SUBJECT
     assert METRIC_TEXT in change["after"]["text"]
+
+
+def test_renaming_the_theme_id_does_not_deliver_the_note_again(
+    env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    theme = note_theme(tmp_path, "send")
+    first = Aligner(env, theme, sandbox)("apply", now=DUE)
+    assert first.exit_code == 0, first.output
+    theme.write_text(
+        theme.read_text(encoding="utf-8").replace('id = "inference"', 'id = "renamed"'),
+        encoding="utf-8",
+    )
+    again = Aligner(env, theme, sandbox)("apply", now=DUE)
+    assert again.exit_code == 0, again.output
+    assert "already sent" in again.output
+    assert calls(sandbox, "drafts.send") == 1

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from aligner.changes import Change, Json, Record
-from aligner.config import ThemeConfig
+from aligner.config import ThemeConfig, slugify
 from aligner.errors import ConfigError, PermanentError
 from aligner.google import GMAIL_COMPOSE
 from aligner.note_delivery import (
@@ -51,8 +51,10 @@ GENERIC = "a generic note is the mistake this step exists to avoid"
 
 
 def note_key(config: ThemeConfig) -> str:
-    """One note per theme: a new theme (another interview) gets its own."""
-    return config.theme.key
+    """One note per interview (company and start time), whatever the theme is called: renaming
+    the theme or its id never delivers the note again; a rescheduled interview gets a new one."""
+    start = config.schedule.interview_start
+    return f"{slugify(config.interview.company or 'interview')}-{start:%Y%m%dT%H%MZ}"
 
 
 def rendered_note(config: ThemeConfig) -> dict[str, Json]:
