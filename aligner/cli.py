@@ -320,25 +320,22 @@ def rehearse(state: State, config_path: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any).")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free port).",
+)
 @config_option
 @pass_state
 @handled
 def sandbox(state: State, port: int, config_path: Path | None) -> None:
     """Serve the fake Slack/Google endpoints locally and print how to point aligner at them."""
-    import time
+    from aligner.sandbox.serve import serve
 
-    from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
-
-    box = seeded_sandbox(port=port).start()
-    for name, value in SANDBOX_ENV(box.url).items():
-        state.output.print(f"export {name}={value}")
-    state.output.print(f"# sandbox serving on {box.url} — Ctrl-C to stop")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        box.stop()
+    for line in serve(port):
+        state.output.print(line)
 
 
 from aligner.cli_run import run  # noqa: E402  (defined in its own module; registered here)

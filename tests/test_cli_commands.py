@@ -151,23 +151,43 @@ def test_sandbox_command_serves_and_prints_the_environment(tmp_path: Path, theme
     try:
         assert server.stdout is not None
         exports: dict[str, str] = {}
-        while "ALIGNER_GOOGLE_ACCESS_TOKEN" not in exports:
+        while "ALIGNER_STATE_DIR" not in exports:
             line = server.stdout.readline()
             assert line, server.stderr.read() if server.stderr else ""
             if line.startswith("export "):
                 name, _, value = line[len("export ") :].strip().partition("=")
                 exports[name] = value
-        env = {
-            **exports,
-            "ALIGNER_STATE_DIR": str(tmp_path / "state"),
-            "NO_PROXY": "127.0.0.1,localhost",
-        }
-        result = Aligner(env, theme)("plan", "--json", now=DURING)
+        state_dir = Path(exports["ALIGNER_STATE_DIR"])
+        assert state_dir.is_dir()  # its own throwaway state, never the real one
+        env = {**exports, "NO_PROXY": "127.0.0.1,localhost"}
+        result = Aligner(env, theme)("apply", "--json", now=DURING)
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["changes"][0]["surface"] == "slack"
+        assert (state_dir / "state.db").exists()
     finally:
         server.terminate()
         server.communicate(timeout=10)  # also closes the pipes
+    assert server.returncode == 0
+    assert not state_dir.exists()  # forgotten with the sandbox
+
+
+def test_sandbox_on_a_busy_port_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "aligner", "sandbox", "--port", str(port)],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    assert run.returncode == 1
+    assert "choose another --port" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_a_broken_state_database_is_one_clear_line(aligner: Aligner, state_dir: Path) -> None:
