@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aligner.changes import ApplyResult, Plan
@@ -41,6 +41,13 @@ def theme_fingerprint(config: ThemeConfig) -> str:
     return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
+def reverted_at(store: Store, config: ThemeConfig) -> str | None:
+    marker = store.record(META, REVERT_KEY)
+    if marker and marker.extra.get("theme") == theme_fingerprint(config):
+        return str(marker.extra.get("at"))
+    return None
+
+
 def connect_all(settings: Settings, classes: list[type[Surface]]) -> dict[str, Connected]:
     connected: dict[str, Connected] = {}
     for cls in classes:
@@ -65,12 +72,16 @@ class Session:
         return Engine(self.config, self.surfaces, self.store)
 
     def reverted(self) -> bool:
+        return self.reverted_at() is not None
+
+    def reverted_at(self) -> str | None:
         """A `revert` stays in force for this exact theme until the theme file changes."""
-        marker = self.store.record(META, REVERT_KEY)
-        return bool(marker and marker.extra.get("theme") == theme_fingerprint(self.config))
+        return reverted_at(self.store, self.config)
 
     def plan(self, now: datetime, *, force: bool = False) -> Plan:
-        return self.engine.plan(now, force=force, revert=self.reverted())
+        when = self.reverted_at()
+        plan = self.engine.plan(now, force=force, revert=when is not None)
+        return replace(plan, reverted_at=when)
 
     def apply(self, now: datetime, *, force: bool = False) -> ApplyResult:
         plan = self.plan(now, force=force)

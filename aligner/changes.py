@@ -84,6 +84,7 @@ class Plan:
     at: datetime
     phase: Phase
     surfaces: tuple[SurfacePlan, ...]
+    reverted_at: str | None = None  # set while an `aligner revert` is in force
 
     @property
     def changes(self) -> tuple[Change, ...]:
@@ -104,6 +105,7 @@ class Plan:
             "changes": [c.to_json() for c in self.changes],
             "notices": [c.to_json() for c in self.notices],
             "errors": self.errors,
+            "reverted_at": self.reverted_at,
         }
 
 

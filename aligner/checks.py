@@ -25,11 +25,19 @@ def findings(config: ThemeConfig) -> list[Finding]:
     return found
 
 
-def load_theme(path: Path) -> CheckedTheme:
-    """Load and fully validate a theme file. Errors raise ConfigError; warnings come back."""
+def load_theme(path: Path, *, strict: bool = True) -> CheckedTheme:
+    """Load and fully validate a theme file. Errors raise ConfigError; warnings come back.
+
+    With strict=False (for giving things back), only an unreadable file is an error: what the
+    surfaces would refuse to show comes back as warnings.
+    """
     config = load_config(path)
     found = findings(config)
-    errors = [str(f) for f in found if f.severity == "error"]
-    if errors:
-        raise ConfigError(errors)
-    return CheckedTheme(config, tuple(f for f in found if f.severity == "warning"))
+    errors = [f for f in found if f.severity == "error"]
+    if errors and strict:
+        raise ConfigError([str(f) for f in errors])
+    warnings = [f for f in found if f.severity == "warning"]
+    warnings += [
+        Finding(f.field, f"{f.message} (ignored: nothing new is shown)", "warning") for f in errors
+    ]
+    return CheckedTheme(config, tuple(warnings))

@@ -23,7 +23,7 @@ from aligner import __version__
 from aligner.app import Session, open_session, resolve_now
 from aligner.changes import ApplyResult
 from aligner.checks import CheckedTheme, load_theme
-from aligner.config import describe_validation_error
+from aligner.config import ThemeConfig, describe_validation_error
 from aligner.errors import AlignerError, ConfigError
 from aligner.report import apply_text, local, plan_text, window_line
 from aligner.settings import Settings
@@ -65,18 +65,30 @@ class State:
             try:
                 base = Settings()
             except ValidationError as exc:
-                raise ConfigError(
-                    [f"ALIGNER_{p.upper()}" for p in describe_validation_error(exc)]
-                ) from None
+                problems = [_setting_problem(p) for p in describe_validation_error(exc)]
+                raise ConfigError(problems) from None
             self._settings = base.model_copy(update={"config": config}) if config else base
             self.output = Output(self._settings.secret_values())
         return self._settings
 
-    def theme(self, config: Path | None) -> CheckedTheme:
-        checked = load_theme(self.settings(config).config)
+    def theme(self, config: Path | None, *, strict: bool = True) -> CheckedTheme:
+        checked = load_theme(self.settings(config).config, strict=strict)
         for warning in checked.warnings:
             self.output.error(f"warning: {warning}")
         return checked
+
+    def now(self, config: ThemeConfig, at: str | None = None, *, quiet: bool = False) -> datetime:
+        """The moment to act for; says so when ALIGNER_NOW freezes the clock (easy to forget)."""
+        settings = self.settings()
+        if settings.now and not at and not quiet:
+            self.output.error(f"note: the clock is frozen at {settings.now} by ALIGNER_NOW")
+        return resolve_now(settings, config, at)
+
+
+def _setting_problem(problem: str) -> str:
+    """'lock_wait: Input should be …' -> 'ALIGNER_LOCK_WAIT: input should be …'."""
+    field, _, message = problem.partition(": ")
+    return f"ALIGNER_{field.upper()}: {message[:1].lower()}{message[1:]}"
 
 
 def fail(state: State, code: int, message: str) -> NoReturn:
@@ -141,10 +153,16 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def init(state: State, path: Path | None, force: bool, config_path: Path | None) -> None:
     """Write an annotated starter theme file (default: ./config/theme.toml)."""
     target = path or config_path or state.settings().config
+    if target.is_dir():
+        raise ConfigError(f"{target}: is a folder; give a file name such as {target}/theme.toml")
     if target.exists() and not force:
         raise ConfigError(f"{target}: already exists (use --force to overwrite)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter_text(datetime.now(UTC).date() + timedelta(days=3)), encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = starter_text(datetime.now(UTC).date() + timedelta(days=3))
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot write it ({exc.strerror})") from None
     state.output.print(
         f"Wrote {target}. Next: edit it, then `aligner validate --config {target}` "
         f"and `aligner rehearse --config {target}`."
@@ -197,7 +215,7 @@ def plan(
     """Show what apply would change, reading every surface and writing nothing."""
     config = state.theme(config_path).config
     settings = state.settings()
-    now = resolve_now(settings, config, at)
+    now = state.now(config, at)
     with open_session(settings, config, lock=False) as session:
         result = session.plan(now, force=force)
     if as_json:
@@ -240,7 +258,7 @@ def apply(
     state: State = ctx.find_object(State)  # type: ignore[assignment]
     config = state.theme(config_path).config
     settings = state.settings()
-    now = resolve_now(settings, config)
+    now = state.now(config, quiet=quiet)
     with open_session(settings, config, lock=True) as session:
         result = session.apply(now, force=force)
     report(state, result, session, as_json, quiet)
@@ -252,20 +270,31 @@ def apply(
 @pass_state
 @handled
 def revert(state: State, as_json: bool, config_path: Path | None) -> None:
-    """Give every surface back its original now (where a person has not changed it)."""
-    config = state.theme(config_path).config
+    """Give every surface back its original now (where a person has not changed it).
+
+    Works with a theme file that no longer validates (its problems are shown as warnings),
+    as long as it can still be read: giving back needs only what the state database holds.
+    """
+    config = state.theme(config_path, strict=False).config
     settings = state.settings()
-    now = resolve_now(settings, config)
+    now = state.now(config)
     with open_session(settings, config, lock=True) as session:
         result = session.revert(now)
-    report(state, result, session, as_json, quiet=False)
+    report(state, result, session, as_json, quiet=False, verb="Revert")
 
 
-def report(state: State, result: ApplyResult, session: Session, as_json: bool, quiet: bool) -> None:
+def report(
+    state: State,
+    result: ApplyResult,
+    session: Session,
+    as_json: bool,
+    quiet: bool,
+    verb: str = "Apply",
+) -> None:
     if as_json:
         state.output.print(json.dumps(apply_json(result), ensure_ascii=False, indent=2))
     elif not (quiet and not result.written and not result.failed):
-        state.output.print(apply_text(result, session.config))
+        state.output.print(apply_text(result, session.config, verb))
     if result.failed:
         sys.exit(EXIT_FAILED)
 
@@ -294,7 +323,7 @@ def status(state: State, as_json: bool, config_path: Path | None) -> None:
 
     config = state.theme(config_path).config
     settings = state.settings()
-    now = resolve_now(settings, config)
+    now = state.now(config)
     with open_session(settings, config, lock=False, surfaces={}) as session:
         data = status_report(session.store, config, now)
     if as_json:

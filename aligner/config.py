@@ -280,8 +280,12 @@ def load_config(path: Path) -> ThemeConfig:
             f"{path}: no theme file here (create one with `aligner init {path}`, "
             "or pass --config PATH / set ALIGNER_CONFIG)"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a theme file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

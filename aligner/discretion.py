@@ -9,13 +9,19 @@ from aligner.findings import Finding
 
 
 def leaks(config: ThemeConfig, text: str) -> list[str]:
-    """The giveaway words `text` contains: the interview company, or 'interview'."""
+    """The giveaway words `text` contains: the interview company, or 'interview'.
+
+    Spacing and punctuation inside the company name do not hide it: "Example Corp" is also
+    found as "ExampleCorp", "Example-Corp" or "example  corp".
+    """
     found = []
     words = ["interview"]
     if config.interview.company.strip():
         words.append(config.interview.company.strip())
     for word in words:
-        if re.search(rf"(?<![\w]){re.escape(word)}", text, flags=re.IGNORECASE):
+        parts = [re.escape(part) for part in re.split(r"[\W_]+", word) if part]
+        pattern = r"(?<![^\W_])" + r"[\W_]*".join(parts)
+        if parts and re.search(pattern, text, flags=re.IGNORECASE):
             found.append(word)
     return found
 

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from aligner.errors import LockTimeout
+from aligner.errors import LockTimeout, StateError
 
 
 @contextmanager
 def exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
     """Hold an exclusive lock on `path`, waiting up to `wait_seconds` for another holder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _open(path)
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -36,6 +35,22 @@ def exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _open(path: Path) -> int:
+    try:
+        make_private_dir(path.parent)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StateError(
+            f"cannot use the state directory {path.parent} ({exc.strerror}): set "
+            "ALIGNER_STATE_DIR to a folder you can write"
+        ) from None
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create the state folder readable by its owner only (it holds your originals)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _holder(fd: int) -> str:

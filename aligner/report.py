@@ -64,9 +64,33 @@ def change_lines(change: Change, zone: ZoneInfo) -> list[str]:
     return lines
 
 
+def closing_line(plan: Plan) -> str:
+    count = len(plan.changes)
+    conflicts = sum(1 for c in plan.notices if c.is_conflict)
+    needs_you = f"; {conflicts} conflict{'s' if conflicts != 1 else ''} left for you (see above)"
+    if count:
+        return (
+            f"{count} change{'s' if count != 1 else ''} pending"
+            + (needs_you if conflicts else "")
+            + "."
+        )
+    if conflicts:
+        return "No changes to make" + needs_you + "."
+    return "No changes: every surface already shows what it should."
+
+
+def reverted_line(when: str, zone: ZoneInfo) -> str:
+    return (
+        f"Reverted at {local(datetime.fromisoformat(when), zone)}: aligner gives back and "
+        "sets nothing until the theme file changes."
+    )
+
+
 def plan_text(plan: Plan, config: ThemeConfig) -> str:
     zone = config.zone
-    lines = [f"Plan for {local(plan.at, zone)} — phase: {plan.phase} ({window_line(config)})", ""]
+    lines = [f"Plan for {local(plan.at, zone)} — phase: {plan.phase} ({window_line(config)})"]
+    lines += [reverted_line(plan.reverted_at, zone)] if plan.reverted_at else []
+    lines.append("")
     for surface in plan.surfaces:
         lines.append(surface.title)
         if surface.error:
@@ -75,18 +99,14 @@ def plan_text(plan: Plan, config: ThemeConfig) -> str:
             lines.append("  no changes")
         for change in surface.changes:
             lines += change_lines(change, zone)
-    count = len(plan.changes)
-    lines += [
-        "",
-        f"{count} change{'s' if count != 1 else ''} pending."
-        if count
-        else "No changes: every surface already shows what it should.",
-    ]
+    lines += ["", closing_line(plan)]
     return "\n".join(lines)
 
 
-def apply_text(result: ApplyResult, config: ThemeConfig) -> str:
-    lines = [f"Apply at {local(result.plan.at, config.zone)} — phase: {result.plan.phase}"]
+def apply_text(result: ApplyResult, config: ThemeConfig, verb: str = "Apply") -> str:
+    lines = [f"{verb} at {local(result.plan.at, config.zone)} — phase: {result.plan.phase}"]
+    if result.plan.reverted_at and verb == "Apply":
+        lines.append(reverted_line(result.plan.reverted_at, config.zone))
     for name, error in result.plan.errors.items():
         lines.append(f"  ✗ {name}: {error}")
     for outcome in result.outcomes:

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from platformdirs import user_state_path
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aligner.credentials import (
@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     google_client_secrets: Path | None = None
     google_service_account: Path | None = None
     google_subject: str | None = None
+
+    @field_validator("slack_api_url", "google_api_root")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
 
     @classmethod
     def settings_customise_sources(

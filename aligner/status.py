@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aligner.app import META
+from aligner.app import META, reverted_at
 from aligner.config import ThemeConfig
-from aligner.report import local, window_line
+from aligner.report import local, reverted_line, window_line
 from aligner.store import Store
 from aligner.timeline import next_transitions
 
@@ -40,6 +40,7 @@ def status_report(store: Store, config: ThemeConfig, now: datetime) -> dict[str,
     return {
         "at": now.isoformat(),
         "phase": sched.phase(now),
+        "reverted_at": reverted_at(store, config),
         "window": {"start": sched.window_start.isoformat(), "end": sched.window_end.isoformat()},
         "surfaces": surfaces,
         "next": [{"at": t.at.isoformat(), "what": t.what} for t in next_transitions(config, now)],
@@ -48,7 +49,12 @@ def status_report(store: Store, config: ThemeConfig, now: datetime) -> dict[str,
 
 def status_text(data: dict[str, Any], config: ThemeConfig) -> str:
     zone = config.zone
-    lines = [f"“{config.theme.name}” — phase: {data['phase']} ({window_line(config)})"]
+    lines = [
+        f"“{config.theme.name}” at {local(datetime.fromisoformat(data['at']), zone)} — "
+        f"phase: {data['phase']} ({window_line(config)})"
+    ]
+    if data["reverted_at"]:
+        lines.append(reverted_line(data["reverted_at"], zone))
     if not data["surfaces"]:
         lines.append("Nothing applied yet.")
     for name, info in data["surfaces"].items():

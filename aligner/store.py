@@ -9,6 +9,7 @@ were read from or written to a surface.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -20,6 +21,7 @@ from typing import Any, cast
 
 from aligner.changes import Change, Json, Record
 from aligner.errors import StateError
+from aligner.lock import make_private_dir
 
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, str] = {
@@ -73,7 +75,14 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
+        except OSError as exc:
+            raise StateError(
+                f"cannot use the state directory {path.parent} ({exc.strerror}): set "
+                "ALIGNER_STATE_DIR to a folder you can write"
+            ) from None
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # private from the start
             self._db = sqlite3.connect(
                 path, timeout=30, isolation_level=None, check_same_thread=False
             )

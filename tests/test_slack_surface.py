@@ -213,3 +213,19 @@ def test_a_lost_answer_to_the_first_write_is_adopted(aligner: Aligner, sandbox: 
     assert slack_writes(sandbox) == 0
     assert aligner("apply", now=AFTER).exit_code == 0
     assert sandbox.service("slack").status(USER_ID)["status_text"] == "Working from home"
+
+
+def test_a_revert_is_visible_until_the_theme_changes(aligner: Aligner, sandbox: Sandbox) -> None:
+    aligner("apply", now=DURING)
+    reverted = aligner("revert", now=DURING)
+    assert reverted.stdout.startswith("Revert at")
+    assert "Reverted at" in aligner("plan", now=DURING).stdout
+    assert json.loads(aligner("plan", "--json", now=DURING).stdout)["reverted_at"]
+    assert "Reverted at" in aligner("status", now=DURING).stdout
+    edited = aligner.config.read_text(encoding="utf-8").replace(
+        'status_emoji = ":rocket:"', 'status_emoji = ":zap:"'
+    )
+    aligner.config.write_text(edited, encoding="utf-8")  # editing the theme re-arms aligner
+    plan = json.loads(aligner("plan", "--json", now=DURING).stdout)
+    assert plan["reverted_at"] is None
+    assert [c["action"] for c in plan["changes"]] == ["set"]
