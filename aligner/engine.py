@@ -94,8 +94,10 @@ class Engine:
             store.journal(change, "conflict" if change.is_conflict else "noted", "", now)
             return Outcome(change, ok=True)
         record = store.record(name, key)
-        if change.ownership == "active" and (record is None or not record.active):
-            store.take_snapshot(name, key, change.before, now)
+        if change.ownership == "active" and (
+            record is None or not record.active or not record.written
+        ):
+            store.take_snapshot(name, key, change.before, now, writing=change.after)
         try:
             stored = surface.apply(self.config, change, ledger)
         except SurfaceError as exc:

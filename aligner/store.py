@@ -24,6 +24,7 @@ from aligner.errors import StateError
 from aligner.lock import make_private_dir
 
 SCHEMA_VERSION = 1
+PENDING = "_writing"  # in extras: the value the last started write was sending
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE items (
@@ -164,24 +165,44 @@ class Store:
     def record(self, surface: str, key: str) -> Record | None:
         return self.records(surface).get(key)
 
-    def take_snapshot(self, surface: str, key: str, original: Json, now: datetime) -> None:
-        """Remember the original before the first write; an active record keeps its snapshot."""
+    def take_snapshot(
+        self, surface: str, key: str, original: Json, now: datetime, writing: Json = None
+    ) -> None:
+        """Remember the original before the first write (`writing` is the value about to go).
+
+        An active record keeps its snapshot, except while no write has succeeded since it was
+        taken: then the surface still shows an original — a newer one if a person changed it
+        meanwhile — unless it shows the value an unanswered write was sending.
+        """
         with self._tx() as db:
             row = db.execute(
-                "SELECT state FROM items WHERE surface = ? AND key = ?", (surface, key)
+                "SELECT state, applied, extra FROM items WHERE surface = ? AND key = ?",
+                (surface, key),
             ).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO items (surface, key, snapshot, applied, state, updated_at) "
-                    "VALUES (?, ?, ?, NULL, 'active', ?)",
-                    (surface, key, _dump(original), now.isoformat()),
+                    "INSERT INTO items (surface, key, snapshot, applied, state, extra, updated_at) "
+                    "VALUES (?, ?, ?, NULL, 'active', ?, ?)",
+                    (surface, key, _dump(original), _dump({PENDING: writing}), now.isoformat()),
                 )
-            elif row[0] != "active":
-                db.execute(
-                    "UPDATE items SET snapshot = ?, applied = NULL, state = 'active', "
-                    "updated_at = ? WHERE surface = ? AND key = ?",
-                    (_dump(original), now.isoformat(), surface, key),
-                )
+                return
+            state, applied, extra = row[0], row[1], json.loads(row[2])
+            fresh = state != "active" or (applied is None and original != extra.get(PENDING))
+            extra[PENDING] = writing
+            db.execute(
+                "UPDATE items SET snapshot = CASE WHEN ? THEN ? ELSE snapshot END, "
+                "applied = CASE WHEN ? THEN NULL ELSE applied END, state = 'active', "
+                "extra = ?, updated_at = ? WHERE surface = ? AND key = ?",
+                (
+                    fresh,
+                    _dump(original),
+                    state != "active",
+                    _dump(extra),
+                    now.isoformat(),
+                    surface,
+                    key,
+                ),
+            )
 
     def save_applied(
         self, surface: str, key: str, applied: Json, state: str, now: datetime

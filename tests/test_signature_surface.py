@@ -346,3 +346,18 @@ def test_a_first_write_that_failed_is_retried_not_reported_as_an_edit(
     assert THEME_LINE in html_to_text(gmail.signature(EMAIL))
     signature("apply", now=AFTER)
     assert gmail.signature(EMAIL) == original
+
+
+def test_an_edit_after_a_failed_first_write_is_themed_and_given_back(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    gmail: GmailSettingsService = sandbox.service("gmail.settings")
+    aligner = Aligner(env, write_theme(tmp_path / "theme.toml", signature_section()), sandbox)
+    sandbox.inject("gmail.sendAs.patch", "status", status=400)
+    assert aligner("apply", now=DURING).exit_code == 1
+    gmail.set_signature(EMAIL, "<div>Alex Kim, Principal Engineer</div>")
+    edited = gmail.signature(EMAIL)
+    assert aligner("apply", now=DURING).exit_code == 0
+    assert "Principal Engineer" in html_to_text(gmail.signature(EMAIL))
+    assert aligner("apply", now=AFTER).exit_code == 0
+    assert gmail.signature(EMAIL) == edited

@@ -229,3 +229,15 @@ def test_a_revert_is_visible_until_the_theme_changes(aligner: Aligner, sandbox: 
     plan = json.loads(aligner("plan", "--json", now=DURING).stdout)
     assert plan["reverted_at"] is None
     assert [c["action"] for c in plan["changes"]] == ["set"]
+
+
+def test_an_edit_after_a_failed_first_write_becomes_the_original(
+    aligner: Aligner, sandbox: Sandbox
+) -> None:
+    sandbox.inject("users.profile.set", "status", status=400)
+    assert aligner("apply", now=DURING).exit_code == 1
+    sandbox.service("slack").set_status(USER_ID, "On vacation", ":palm_tree:")
+    assert aligner("apply", now=DURING).exit_code == 0
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == THEMED
+    assert aligner("apply", now=AFTER).exit_code == 0
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == "On vacation"

@@ -198,7 +198,9 @@ class GmailSignature(Surface):
             return [owned.conflict("", record.applied, why, release=True)]
         shows = current["send_as"][address]
         active = record is not None and record.active
-        original = html_of(record.snapshot) if record is not None and active else shows
+        original = shows  # until a write succeeded, the surface still shows the original
+        if record is not None and active and record.written:
+            original = html_of(record.snapshot)
         want = themed_signature(ctx.config, original) if themed else None
         if want is not None and len(want) > SIGNATURE_LIMIT:
             raise PermanentError(
