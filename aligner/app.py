@@ -88,11 +88,10 @@ class Session:
         return self.engine.apply(plan, now)
 
     def revert(self, now: datetime) -> ApplyResult:
-        self.store.save_extra(
-            META, REVERT_KEY, {"theme": theme_fingerprint(self.config), "at": now.isoformat()}, now
-        )
         plan = self.engine.plan(now, revert=True)
-        return self.engine.apply(plan, now)
+        marker = {"theme": theme_fingerprint(self.config), "at": now.isoformat()}
+        self.store.save_extra(META, REVERT_KEY, marker, now)
+        return self.engine.apply(replace(plan, reverted_at=now.isoformat()), now)
 
 
 @contextmanager

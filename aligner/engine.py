@@ -9,7 +9,7 @@ from datetime import datetime
 
 from aligner.changes import ApplyResult, Change, Json, Outcome, Plan, Record, SurfacePlan
 from aligner.config import ThemeConfig
-from aligner.errors import AuthError, SurfaceError
+from aligner.errors import AuthError, ConfigError, SurfaceError
 from aligner.store import Store
 from aligner.surfaces.base import DiffContext, Surface
 
@@ -61,10 +61,11 @@ class Engine:
             records = self.store.records(name)
             off = revert or not surface.enabled(self.config)
             ctx = DiffContext(self.config, now, records, force=force, revert=off)
-            desired = surface.desired(self.config, now)
+            # Giving back needs no rendering: a theme that no longer renders cannot block it.
+            desired = {} if off else surface.desired(self.config, now)
             current = surface.read(self.config, records)
             changes = surface.diff(ctx, desired, current)
-        except SurfaceError as exc:
+        except (SurfaceError, ConfigError) as exc:
             return SurfacePlan(name, surface.title, error=str(exc))
         return SurfacePlan(name, surface.title, tuple(changes))
 

@@ -140,6 +140,18 @@ def test_revert_still_gives_back_when_the_theme_no_longer_validates(
     assert Aligner(env, path, sandbox)("apply", now=DURING).exit_code == 2
 
 
+def test_revert_still_gives_back_when_a_template_no_longer_renders(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    path = write_theme(tmp_path / "theme.toml", slack())
+    assert Aligner(env, path, sandbox)("apply", now=DURING).exit_code == 0
+    write_theme(path, slack("{{ theme.nme }}"))
+    result = Aligner(env, path, sandbox)("revert", now=DURING)
+    assert result.exit_code == 0, result.output
+    assert "unknown name 'nme'" in result.stderr
+    assert sandbox.service("slack").status()["status_text"] == "Working from home"
+
+
 def test_revert_needs_a_readable_theme_file(env: dict[str, str], tmp_path: Path) -> None:
     result = Aligner(env, tmp_path / "gone.toml")("revert", now=DURING)
     assert result.exit_code == 2 and "no theme file here" in result.stderr
