@@ -61,13 +61,21 @@ class Engine:
             records = self.store.records(name)
             off = revert or not surface.enabled(self.config)
             ctx = DiffContext(self.config, now, records, force=force, revert=off)
-            # Giving back needs no rendering: a theme that no longer renders cannot block it.
-            desired = {} if off else surface.desired(self.config, now)
+            desired = self._desired(surface, now, giving_back=off)
             current = surface.read(self.config, records)
             changes = surface.diff(ctx, desired, current)
         except (SurfaceError, ConfigError) as exc:
             return SurfacePlan(name, surface.title, error=str(exc))
         return SurfacePlan(name, surface.title, tuple(changes))
+
+    def _desired(self, surface: Surface, now: datetime, *, giving_back: bool) -> dict[str, Json]:
+        """Giving back needs no rendering: a theme that no longer renders cannot block it."""
+        try:
+            return surface.desired(self.config, now)
+        except ConfigError:
+            if giving_back:
+                return {}
+            raise
 
     def apply(self, plan: Plan, now: datetime) -> ApplyResult:
         outcomes: list[Outcome] = []

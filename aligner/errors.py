@@ -41,7 +41,13 @@ class SurfaceError(AlignerError):
 
     def __init__(self, message: str, surface: str = "") -> None:
         self.surface = surface
+        self.http_status: int | None = None  # set when the vendor answered with an error
         super().__init__(message)
+
+    @property
+    def answered(self) -> bool:
+        """The vendor answered (with an error): the request was refused, not lost."""
+        return self.http_status is not None
 
 
 class PermanentError(SurfaceError):

@@ -221,7 +221,9 @@ def execute(
             if info.status in expect:
                 raise GoogleStatus(info.status, info.reason, info.message) from None
             if not (is_retryable(info) and attempt + 1 < attempts):
-                raise translate(info, surface, scope) from None
+                error = translate(info, surface, scope)
+                error.http_status = info.status
+                raise error from None
             _sleep(attempt, info.retry_after)
         except RefreshError as exc:
             raise _refresh_failed(exc, request, surface) from None

@@ -5,7 +5,10 @@ saved — and committed — before the Gmail call it announces, so whatever happ
 next attempt knows what may have happened and asks Gmail before doing anything again:
 
     creating  a draft carrying token T (X-Aligner-Note header) is about to be created
-              -> later: look for a draft with T (drafts.list + drafts.get) before creating one
+              -> later: look for a draft with T (drafts.list + drafts.get) before creating one;
+                 if the create's answer was lost and no such draft is found, it may have been
+                 made and then sent or deleted by the person: never created again (but --force)
+                 (a create that Gmail refused with an error goes back to the start)
     drafted   draft D exists; for delivery "draft" the note is delivered
     sending   drafts.send(D) is about to be called
               -> later: D no longer exists = it was sent; D still there = it was not
@@ -24,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aligner.changes import Json
-from aligner.errors import PermanentError
+from aligner.errors import PermanentError, SurfaceError
 from aligner.lock import exclusive
 from aligner.note_gmail import DraftRef, NoteMailbox
 from aligner.note_message import NoteContent, build_message, encode_raw
@@ -140,7 +143,14 @@ class NoteDelivery:
         note = attempt.note
         if not note.sender:
             note = replace(note, sender=self.mailbox.address())
-        created = self.mailbox.create(encode_raw(build_message(note, token)))
+        try:
+            created = self.mailbox.create(encode_raw(build_message(note, token)))
+        except SurfaceError as exc:
+            if exc.answered:  # Gmail refused it: no draft exists, starting over is safe
+                _save(ledger, attempt.key, stage=None)
+            else:  # lost on the way back: it may exist, and may leave Drafts before we look
+                _save(ledger, attempt.key, create_unconfirmed=True)
+            raise
         return _save(ledger, attempt.key, **_drafted(created, attempt.at))
 
     def _send(

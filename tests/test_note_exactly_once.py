@@ -14,11 +14,20 @@ import pytest
 from aligner.app import open_session
 from aligner.checks import load_theme
 from aligner.google import GMAIL_COMPOSE, build_service, execute
-from aligner.note_message import NoteContent, build_message, encode_raw
+from aligner.note_message import NOTE_HEADER, NoteContent, build_message, encode_raw
 from aligner.rehearsal import sandbox_settings
 from aligner.sandbox.server import Sandbox
 from tests.conftest import Aligner
-from tests.note_helpers import DUE, LATER, STARTED, aligner_drafts, calls, note_theme, sent
+from tests.note_helpers import (
+    DUE,
+    LATER,
+    STARTED,
+    aligner_drafts,
+    calls,
+    mailbox,
+    note_theme,
+    sent,
+)
 
 
 @pytest.fixture
@@ -187,4 +196,27 @@ def test_writes_go_out_once_even_when_the_connection_drops(
     with pytest.raises(Exception, match="not sending it again"):
         execute(request, "note", GMAIL_COMPOSE, retry=False)
     request.http.close()  # httplib2 keeps sockets open otherwise
+    assert calls(sandbox, "drafts.create") == 1
+
+
+@pytest.mark.parametrize(
+    ("delivery", "person"), [("draft", "sends"), ("send", "sends"), ("send", "deletes")]
+)
+def test_a_draft_whose_answer_was_lost_is_never_made_again_once_it_left_drafts(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox, delivery: str, person: str
+) -> None:
+    aligner = Aligner(env, note_theme(tmp_path, delivery), sandbox)
+    sandbox.inject("gmail.drafts.create", "drop")
+    assert aligner("apply", now=DUE).exit_code == 1
+    box = mailbox(sandbox)
+    [draft_id] = [d for d, m in box.drafts.items() if NOTE_HEADER in box.messages[m].parsed]
+    if person == "sends":
+        box.send_draft(draft_id)
+    else:
+        box.delete_draft(draft_id)
+    result = aligner("apply", now=DUE)
+    assert result.exit_code == 0, result.output
+    assert "may have been made and then sent or deleted" in result.stdout
+    assert len(sent(sandbox)) == (1 if person == "sends" else 0)
+    assert aligner_drafts(sandbox) == []
     assert calls(sandbox, "drafts.create") == 1

@@ -77,6 +77,14 @@ class NoteDiff:
     def _in_flight(self) -> list[Change]:
         draft, draft_id = self.draft, self.intent.get("draft_id")
         if self.stage == CREATING:
+            if draft is None and self.intent.get("create_unconfirmed") and not self.ctx.force:
+                return [
+                    self._notice(
+                        "the last attempt to draft it lost Gmail's answer and no such draft is "
+                        "in Drafts now: it may have been made and then sent or deleted, so it "
+                        "is not delivered again (check Gmail; apply --force delivers it anyway)"
+                    )
+                ]
             if draft is None:
                 if self._late:
                     return [self._missed("the earlier attempt to draft it did not reach Gmail")]
