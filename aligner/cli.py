@@ -71,9 +71,11 @@ class State:
             self.output = Output(self._settings.secret_values())
         return self._settings
 
-    def theme(self, config: Path | None, *, strict: bool = True) -> CheckedTheme:
+    def theme(
+        self, config: Path | None, *, strict: bool = True, quiet: bool = False
+    ) -> CheckedTheme:
         checked = load_theme(self.settings(config).config, strict=strict)
-        for warning in checked.warnings:
+        for warning in () if quiet else checked.warnings:  # cron would mail them every run
             self.output.error(f"warning: {warning}")
         return checked
 
@@ -256,7 +258,7 @@ def apply(
         )
         return
     state: State = ctx.find_object(State)  # type: ignore[assignment]
-    config = state.theme(config_path).config
+    config = state.theme(config_path, quiet=quiet).config
     settings = state.settings()
     now = state.now(config, quiet=quiet)
     with open_session(settings, config, lock=True) as session:

@@ -34,8 +34,10 @@ def discretion_findings(config: ThemeConfig, field: str, text: str, why: str) ->
     if not words:
         return []
     quoted = " and ".join(f"“{w}”" for w in words)
-    message = (
-        f"mentions {quoted}: {why}, usually including your current employer "
-        '(set [theme] discretion = "warn" or "off" to allow it)'
+    allow = (
+        'allowed by [theme] discretion = "warn"'
+        if mode == "warn"
+        else 'set [theme] discretion = "warn" or "off" to allow it'
     )
+    message = f"mentions {quoted}: {why}, usually including your current employer ({allow})"
     return [Finding(field, message, "warning" if mode == "warn" else "error")]

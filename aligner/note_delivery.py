@@ -22,12 +22,13 @@ without the run lock; under it the ledger is re-read, so a second run sees the f
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aligner.changes import Json
-from aligner.errors import PermanentError, SurfaceError
+from aligner.errors import LockTimeout, PermanentError, SurfaceError, TransientError
 from aligner.lock import exclusive
 from aligner.note_gmail import DraftRef, NoteMailbox
 from aligner.note_message import NoteContent, build_message, encode_raw
@@ -69,7 +70,7 @@ class NoteDelivery:
         self.lock_wait = lock_wait
 
     def deliver(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
-        with exclusive(self.lock_path, self.lock_wait):
+        with self._serialised():
             intent = intent_of(ledger, attempt.key)
             if is_delivered(intent):
                 return outcome(intent)  # another run finished it meanwhile
@@ -92,7 +93,7 @@ class NoteDelivery:
 
     def take_back(self, key: str, at: str, ledger: Ledger) -> dict[str, Json]:
         """Delete the draft if it is still the unsent, unedited draft aligner made."""
-        with exclusive(self.lock_path, self.lock_wait):
+        with self._serialised():
             intent = intent_of(ledger, key)
             stage = intent.get("stage")
             if stage == CREATING:
@@ -114,6 +115,15 @@ class NoteDelivery:
                 )
             self.mailbox.delete(now.draft_id)
             return outcome(_save(ledger, key, stage=DELETED, deleted_at=at))
+
+    @contextmanager
+    def _serialised(self) -> Iterator[None]:
+        """One delivery attempt at a time, even for runs that skip the run lock."""
+        try:
+            with exclusive(self.lock_path, self.lock_wait):
+                yield
+        except LockTimeout as exc:
+            raise TransientError(f"another run is delivering the note ({exc})", "note") from None
 
     # -- steps -----------------------------------------------------------------------------------
 

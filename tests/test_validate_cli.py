@@ -225,3 +225,14 @@ def test_a_frozen_clock_is_said_but_not_by_a_quiet_apply(aligner: Aligner) -> No
     assert "frozen at 2026-12-02T20:00:00Z by ALIGNER_NOW" in aligner("plan", now=DURING).stderr
     aligner("apply", now=DURING)
     assert aligner("apply", "--quiet", now=DURING).output == ""
+
+
+def test_a_quiet_apply_keeps_warnings_to_itself(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    text = BASE_THEME.replace('id = "inference"', 'id = "inference"\ndiscretion = "warn"')
+    path.write_text(text + slack("Interview prep"), encoding="utf-8")
+    aligner = Aligner(env, path)
+    assert "allowed by [theme] discretion" in aligner("validate").stderr
+    aligner("apply", now=DURING)
+    quiet = aligner("apply", "--quiet", now=DURING)
+    assert quiet.exit_code == 0 and quiet.output == ""
