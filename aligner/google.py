@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +85,7 @@ def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
     if path is not None:
         _require_file(path, "ALIGNER_GOOGLE_CREDENTIALS", surface)
         try:
-            creds: Credentials = Credentials.from_authorized_user_file(str(path))
-            return _sandbox_token_uri(settings, creds)
+            return _authorized_user(settings, path)
         except (ValueError, json.JSONDecodeError) as exc:
             raise AuthError(
                 f"{path} is not an authorized-user credentials file ({exc}): "
@@ -97,6 +97,37 @@ def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
         "or ALIGNER_GOOGLE_SERVICE_ACCOUNT with ALIGNER_GOOGLE_SUBJECT)",
         surface,
     )
+
+
+_SHARED: dict[tuple[str, int, str], AnyCredentials] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _authorized_user(settings: Settings, path: Path) -> AnyCredentials:
+    """One credentials object per file version, shared by every surface (and every run of the
+    daemon): its access token is refreshed once, not once per surface."""
+    key = (str(path), path.stat().st_mtime_ns, settings.google_api_root)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            creds: Credentials = Credentials.from_authorized_user_file(str(path))
+            _SHARED[key] = _one_refresh_at_a_time(_sandbox_token_uri(settings, creds))
+        return _SHARED[key]
+
+
+def _one_refresh_at_a_time(creds: AnyCredentials) -> AnyCredentials:
+    """Surfaces read concurrently: the first to find the token stale refreshes it, the others
+    wait and use the new one instead of refreshing again."""
+    refresh, lock = creds.refresh, threading.Lock()
+
+    def serialised(request: Any) -> None:
+        seen = creds.token
+        with lock:
+            if creds.token != seen and creds.valid:
+                return
+            refresh(request)
+
+    creds.refresh = serialised  # type: ignore[method-assign]
+    return creds
 
 
 def _require_file(path: Path, variable: str, surface: str) -> None:

@@ -70,3 +70,27 @@ def test_no_token_in_any_output_or_state_file(
     for secret in secrets:
         assert all(secret not in text for text in outputs), secret
         assert all(secret.encode() not in content for content in files), secret
+
+
+def test_google_surfaces_share_one_token_refresh(
+    env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    import json
+
+    from aligner.credentials import write_private
+    from aligner.sandbox.seed import GOOGLE_REFRESH_TOKEN
+    from tests.conftest import Aligner
+
+    creds = tmp_path / "creds" / "google-credentials.json"
+    grant = {
+        "refresh_token": GOOGLE_REFRESH_TOKEN,
+        "token_uri": f"{sandbox.url}token",
+        "client_id": "x.apps.googleusercontent.com",
+        "client_secret": "client-secret",
+    }
+    write_private(creds, json.dumps(grant))
+    env = {k: v for k, v in env.items() if k != "ALIGNER_GOOGLE_ACCESS_TOKEN"}
+    env["ALIGNER_CREDENTIALS_DIR"] = str(creds.parent)
+    result = Aligner(env, EXAMPLE, sandbox)("apply", now="-2h")
+    assert result.exit_code == 0, result.output
+    assert len(sandbox.requests("oauth", "oauth.token")) == 1  # not one per Google surface
