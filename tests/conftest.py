@@ -11,10 +11,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from aligner.cli import cli
 from aligner.sandbox.seed import SANDBOX_ENV, USER_ID, seeded_sandbox
 from aligner.sandbox.server import Sandbox
+
+# Property tests: no per-example deadline (CI machines are busy) and no example database on disk.
+settings.register_profile("aligner", deadline=None, database=None)
+settings.load_profile("aligner")
 
 BASE_THEME = """
 [theme]
