@@ -123,7 +123,9 @@ def auth_slack_command(
     settings = state.settings(config_path)
     needed = auth_slack.needed_user_scopes(_theme_or_none(settings.config))
     if token is not None:
-        if token == "-":
+        if token == "-" and not sys.stdin.isatty():  # piped in: read it plainly, no echo warning
+            token = sys.stdin.readline().strip()
+        elif token == "-":
             token = click.prompt("Slack user token (xoxp-…)", hide_input=True).strip()
     else:
         token = _oauth_token(state, client_id, needed, no_browser, port)
