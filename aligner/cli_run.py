@@ -71,6 +71,11 @@ def run(
     """
     every = parse_check_every(check_every)
     settings = state.settings(config_path)
+    if settings.now:
+        raise ConfigError(
+            "ALIGNER_NOW: `aligner run` follows the real clock; unset ALIGNER_NOW "
+            "(to see a whole timeline on a simulated clock, use `aligner rehearse`)"
+        )
     log = setup_logging(cast(LogFormat, log_format), settings.secret_values())
     try:
         theme = load_theme(settings.config)

@@ -26,7 +26,16 @@ from aligner.daemon import covered, is_done, retry_delay, wakeups
 from aligner.logs import emit, setup_logging
 from aligner.sandbox.seed import SLACK_TOKEN
 from aligner.sandbox.server import Sandbox
-from tests.conftest import AFTER, BASE_THEME, BEFORE, DURING, SLACK_SECTION, USER_ID, Aligner
+from tests.conftest import (
+    AFTER,
+    BASE_THEME,
+    BEFORE,
+    DURING,
+    SLACK_SECTION,
+    USER_ID,
+    Aligner,
+    write_theme,
+)
 
 ORIGINAL = {
     "status_text": "Working from home",
@@ -423,3 +432,16 @@ def test_json_logs_one_object_per_line_and_never_a_secret(
     assert failed and "Slack rejected the token" in failed[0]["message"]
     assert any(e["event"] == "retry" for e in events)
     assert "xoxp-wrong-but-secret" not in daemon.log
+
+
+def test_run_refuses_a_frozen_clock(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from aligner.cli import cli
+
+    theme = write_theme(tmp_path / "theme.toml", SLACK_SECTION)
+    result = CliRunner().invoke(
+        cli, ["run", "--config", str(theme)], env={"ALIGNER_NOW": "2026-12-02T20:00:00Z"}
+    )
+    assert result.exit_code == 2
+    assert "ALIGNER_NOW: `aligner run` follows the real clock" in result.stderr
