@@ -38,19 +38,26 @@ def exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
 
 
 def _open(path: Path) -> int:
+    make_private_dir(path.parent)
     try:
-        make_private_dir(path.parent)
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise StateError(
-            f"cannot use the state directory {path.parent} ({exc.strerror}): set "
-            "ALIGNER_STATE_DIR to a folder you can write"
-        ) from None
+        raise _unusable(path.parent, exc) from None
 
 
 def make_private_dir(folder: Path) -> None:
     """Create the state folder readable by its owner only (it holds your originals)."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unusable(folder, exc) from None
+
+
+def _unusable(folder: Path, exc: OSError) -> StateError:
+    return StateError(
+        f"cannot use the state directory {folder} ({exc.strerror}): set ALIGNER_STATE_DIR to a "
+        "folder you can write"
+    )
 
 
 def _holder(fd: int) -> str:

@@ -75,13 +75,7 @@ def _load(text: str | None) -> Json:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            make_private_dir(path.parent)
-        except OSError as exc:
-            raise StateError(
-                f"cannot use the state directory {path.parent} ({exc.strerror}): set "
-                "ALIGNER_STATE_DIR to a folder you can write"
-            ) from None
+        make_private_dir(path.parent)
         try:
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # private from the start
             self._db = sqlite3.connect(
