@@ -79,6 +79,8 @@ def test_lost_state_adopts_the_blocks_without_writing(
     assert result.exit_code == 0, result.output
     assert result.stdout.count("adopt") == 3
     assert writes(sandbox) == []
+    assert "0 changes applied" in result.stdout  # bookkeeping, not writes
+    assert fresh("plan", "--detailed-exitcode", now=BEFORE).exit_code == 0
     assert len(events(sandbox, deleted=True)) == 4  # three blocks and the standup
     assert fresh("revert", now=BEFORE).exit_code == 0
     assert blocks(sandbox) == {}

@@ -119,7 +119,14 @@ class CalendarBlocks(Surface):
     ) -> list[Change]:
         config = ctx.config
         fallback = fallback_of(ctx.records, config.calendar.calendar_id)
-        planner = BlockPlanner(self.name, ctx.now, config.zone, ctx.force, fallback is not None)
+        planner = BlockPlanner(
+            self.name,
+            ctx.now,
+            config.zone,
+            ctx.force,
+            fallback is not None,
+            config.calendar.calendar_id,
+        )
         keys = list(desired) + sorted(k for k in current if k not in desired)
         changes: list[Change] = []
         for key in keys:
@@ -139,8 +146,6 @@ class CalendarBlocks(Surface):
         payload = change.payload
         op = str(payload["op"])
         calendar_id = config.calendar.calendar_id
-        if op == "adopt":
-            return {**payload["current"], "calendar": calendar_id}
         if op in ("delete", "replace"):
             key_id = str(payload["event_id"] if op == "delete" else payload["old_id"])
             self._delete(config, change.key, key_id, ledger)

@@ -76,6 +76,7 @@ class BlockPlanner:
     zone: ZoneInfo
     force: bool
     fallback: bool  # focus time is known not to stick on this calendar: use busy events
+    calendar_id: str = "primary"
 
     def plan(self, key: str, want: Json, current: Json, record: Record | None) -> list[Change]:
         active = record is not None and record.active
@@ -129,15 +130,15 @@ class BlockPlanner:
         if same(current, target) or _as_google_keeps(target, current, record):
             if record is not None:
                 return []
-            return [
-                self._change(
+            return [  # bookkeeping only: the store learns the event again, Google is not written
+                Change(
+                    self.surface,
                     key,
                     "adopt",
-                    current,
-                    target,
+                    managed(current),
+                    {**current, "calendar": self.calendar_id},
                     f"{self._say(current)} is already there; aligner looks after it again",
-                    op="adopt",
-                    current=current,
+                    writes=False,
                 )
             ]
         if hands_off:
