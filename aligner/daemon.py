@@ -122,6 +122,7 @@ class Daemon:
         )
         self.control: SimpleQueue[str] = SimpleQueue()
         self.stopping = threading.Event()
+        self.said: frozenset[str] = frozenset()  # last reconcile's notices: not logged again
         self.finished = threading.Event()
         self.busy = threading.Lock()  # held while a reconcile runs
         self.idle = False
@@ -143,7 +144,7 @@ class Daemon:
             with self.busy:  # an apply in progress finishes first
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
-        emit(self.log, "stopped", "stopped")
+        emit(self.log, "stopped", "aligner run stopped")
         return 0
 
     # -- scheduling (control thread, or before start) --------------------------------------
@@ -247,7 +248,7 @@ class Daemon:
                 logging.ERROR,
             )
         else:
-            log_apply(self.log, result, why)
+            self.said = log_apply(self.log, result, why, self.said)
             ok = not result.failed
             if is_done(config, result.plan.at, ok) and config is self.config:
                 self._done()

@@ -121,8 +121,15 @@ def emit(
     log.log(level, "%s", message, extra={"event": event, "fields": fields})
 
 
-def log_apply(log: logging.Logger, result: ApplyResult, why: str) -> None:
-    """One line per failure, change and notice of an apply, then a summary line."""
+def log_apply(
+    log: logging.Logger, result: ApplyResult, why: str, already_said: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """One line per failure, change and notice of an apply, then a summary line.
+
+    Notices and conflicts in `already_said` (the last reconcile's) are not repeated; returns
+    this reconcile's, to pass next time.
+    """
+    said = set()
     for name, error in result.plan.errors.items():
         emit(log, "failed", f"{name}: {error}", logging.ERROR, surface=name)
     for outcome in result.outcomes:
@@ -133,9 +140,13 @@ def log_apply(log: logging.Logger, result: ApplyResult, why: str) -> None:
             emit(log, "failed", f"{what}: {outcome.detail}", logging.ERROR, **fields)
         elif change.writes:
             emit(log, "changed", f"{what}: {change.summary}", **fields)
+        elif f"{what}: {change.summary}" in already_said:
+            said.add(f"{what}: {change.summary}")
         elif change.is_conflict:
+            said.add(f"{what}: {change.summary}")
             emit(log, "conflict", f"{what}: {change.summary}", logging.WARNING, **fields)
         else:
+            said.add(f"{what}: {change.summary}")
             emit(log, "notice", f"{what}: {change.summary}", **fields)
     written, failed = len(result.written), sorted(result.failed)
     message = f"{why}: phase {result.plan.phase}, {written} change{'s' if written != 1 else ''}"
@@ -149,3 +160,4 @@ def log_apply(log: logging.Logger, result: ApplyResult, why: str) -> None:
         written=written,
         failed=failed,
     )
+    return frozenset(said)

@@ -445,3 +445,34 @@ def test_run_refuses_a_frozen_clock(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "ALIGNER_NOW: `aligner run` follows the real clock" in result.stderr
+
+
+def test_a_notice_is_logged_once_not_at_every_drift_check() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from aligner.changes import ApplyResult, Change, Outcome, Plan, SurfacePlan
+    from aligner.logs import log_apply, setup_logging
+
+    stream = io.StringIO()
+    log = setup_logging("text", [], stream)
+    notice = Change(
+        "note",
+        "n",
+        "notice",
+        None,
+        "already drafted",
+        "already drafted",
+        writes=False,
+        ownership="keep",
+    )
+    plan = Plan(
+        datetime(2026, 12, 3, tzinfo=UTC), "during", (SurfacePlan("note", "Note", (notice,)),)
+    )
+    result = ApplyResult(plan, (Outcome(notice, ok=True),))
+    said = log_apply(log, result, "drift check")
+    said = log_apply(log, result, "drift check", said)
+    assert stream.getvalue().count("already drafted") == 1
+    log_apply(log, ApplyResult(plan, ()), "drift check", said)  # gone, then back: said again
+    log_apply(log, result, "drift check", frozenset())
+    assert stream.getvalue().count("already drafted") == 2
