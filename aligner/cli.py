@@ -146,7 +146,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 # -- init / validate / timeline ---------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(short_help="Write an annotated starter theme file.")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @config_option
@@ -198,7 +198,7 @@ def timeline(state: State, config_path: Path | None) -> None:
 # -- plan / apply / revert --------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(short_help="Show what apply would change; writes nothing.")
 @click.option("--at", "at", default=None, help="Preview another moment (ISO time or e.g. -2h).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 3 with changes.")
@@ -266,7 +266,7 @@ def apply(
     report(state, result, session, as_json, quiet)
 
 
-@cli.command()
+@cli.command(short_help="Give every surface its original back now.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @config_option
 @pass_state
@@ -314,7 +314,7 @@ def apply_json(result: ApplyResult) -> dict[str, Any]:
 # -- status -----------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(short_help="Phase, last changes, conflicts, next transitions.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @config_option
 @pass_state
@@ -350,7 +350,7 @@ def rehearse(state: State, config_path: Path | None) -> None:
         state.output.print(line)
 
 
-@cli.command()
+@cli.command(short_help="Serve the fake Slack/Google APIs locally.")
 @click.option(
     "--port",
     default=8765,

@@ -35,7 +35,7 @@ def announce_url(state: State, url: str, no_browser: bool) -> None:
     state.output.print(url)
 
 
-@click.group()
+@click.group(short_help="Get and store Slack or Google credentials.")
 def auth() -> None:
     """Get credentials for Slack and Google and store them privately (mode 0600)."""
 
@@ -177,7 +177,7 @@ def _theme_or_none(path: Path) -> ThemeConfig | None:
         return None
 
 
-@click.command()
+@click.command(short_help="Check everything a real run needs.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @config_option
 @pass_state

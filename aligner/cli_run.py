@@ -35,7 +35,7 @@ def parse_check_every(text: str) -> timedelta:
     return every
 
 
-@click.command()
+@click.command(short_help="Stay running: apply at every transition.")
 @click.option(
     "--check-every",
     default="15m",
