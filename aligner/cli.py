@@ -213,13 +213,16 @@ def plan(
     detailed_exitcode: bool,
     force: bool,
     config_path: Path | None,
+    quiet: bool = False,  # only through `apply --dry-run --quiet`
 ) -> None:
     """Show what apply would change, reading every surface and writing nothing."""
-    config = state.theme(config_path).config
+    config = state.theme(config_path, quiet=quiet).config
     settings = state.settings()
-    now = state.now(config, at)
+    now = state.now(config, at, quiet=quiet)
     with open_session(settings, config, lock=False) as session:
         result = session.plan(now, force=force)
+    if quiet and not result.changes and not result.errors:
+        return
     if as_json:
         state.output.print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -255,6 +258,7 @@ def apply(
             detailed_exitcode=False,
             force=force,
             config_path=config_path,
+            quiet=quiet,
         )
         return
     state: State = ctx.find_object(State)  # type: ignore[assignment]

@@ -169,7 +169,9 @@ def test_dry_run_is_plan(aligner: Aligner, sandbox: Sandbox) -> None:
 
 
 def test_quiet_apply_is_silent_when_nothing_changed(aligner: Aligner) -> None:
+    assert aligner("apply", "--dry-run", "--quiet", now=DURING).stdout != ""
     assert aligner("apply", "--quiet", now=DURING).stdout != ""
+    assert aligner("apply", "--dry-run", "--quiet", now=DURING).output == ""
     second = aligner("apply", "--quiet", now=DURING)
     assert second.exit_code == 0
     assert second.stdout == ""
