@@ -26,13 +26,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from aligner.config import ThemeConfig
 from aligner.credentials import SLACK_TOKEN_FILE, origin, write_private
 from aligner.errors import AuthError
-from aligner.settings import Settings, exempt_loopback_from_proxies, is_loopback
+from aligner.settings import Settings
+from aligner.slack_client import slack_client
 from aligner.surfaces import REGISTRY
 
 AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
@@ -67,15 +67,6 @@ def needed_user_scopes(config: ThemeConfig | None) -> list[str]:
         if config is not None and cls.enabled(config):
             scopes += [s for s in cls.scopes if is_slack_scope(s) and s not in scopes]
     return scopes
-
-
-def slack_client(settings: Settings, token: str | None = None) -> WebClient:
-    url = settings.slack_api_url
-    client = WebClient(token=token, base_url=url if url.endswith("/") else url + "/", timeout=30)
-    if is_loopback(settings.slack_api_url):  # never send sandbox calls to a proxy
-        client.proxy = None
-        exempt_loopback_from_proxies()
-    return client
 
 
 def call_slack(method: Callable[..., Any], **kwargs: Any) -> Any:

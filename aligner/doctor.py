@@ -29,6 +29,7 @@ from aligner.google import (
     load_credentials,
 )
 from aligner.settings import Settings
+from aligner.slack_client import slack_client
 from aligner.timespec import TimeSpecError, load_zone
 
 Status = Literal["ok", "fail", "warn", "unknown"]
@@ -163,7 +164,7 @@ def slack_emoji_check(settings: Settings, token: str, config: ThemeConfig) -> Ch
     if not emoji:
         return ok("slack.emoji", "no status emoji to check")
     name = emoji.strip(":")
-    client = auth_slack.slack_client(settings, token)
+    client = slack_client(settings, token)
     custom = auth_slack.call_slack(client.emoji_list).get("emoji") or {}
     if name in custom:
         return ok("slack.emoji", f"{emoji} is a custom emoji of the workspace")

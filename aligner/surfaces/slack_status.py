@@ -17,7 +17,8 @@ from aligner.config import ThemeConfig
 from aligner.discretion import discretion_findings
 from aligner.errors import AuthError, ConfigError, PermanentError, SurfaceError, TransientError
 from aligner.ownership import OwnedValue
-from aligner.settings import Settings, exempt_loopback_from_proxies, is_loopback
+from aligner.settings import Settings
+from aligner.slack_client import slack_client
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
 from aligner.templates import render
 
@@ -142,19 +143,15 @@ class SlackStatus(Surface):
                 "with users.profile:read and users.profile:write",
                 "slack",
             )
-        client = WebClient(
-            token=settings.slack_token.get_secret_value(),
-            base_url=_with_slash(settings.slack_api_url),
-            timeout=30,
+        client = slack_client(
+            settings,
+            settings.slack_token.get_secret_value(),
             retry_handlers=[
                 ConnectionErrorRetryHandler(max_retry_count=2),
                 RateLimitErrorRetryHandler(max_retry_count=3),
                 ServerErrorRetryHandler(max_retry_count=3),
             ],
         )
-        if is_loopback(settings.slack_api_url):  # never send sandbox calls to a proxy
-            client.proxy = None
-            exempt_loopback_from_proxies()
         return cls(client)
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
@@ -196,10 +193,6 @@ class SlackStatus(Surface):
             raise _translate(exc) from None
         except OSError as exc:
             raise TransientError(f"cannot reach Slack ({exc})", self.name) from None
-
-
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
 
 
 def _visible(status: Json, now_ts: float) -> Json:
