@@ -132,4 +132,20 @@ def aligner(env: dict[str, str], theme: Path, sandbox: Sandbox) -> Aligner:
     return Aligner(env, theme, sandbox)
 
 
+@pytest.fixture
+def draft_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
+    """The CLI on a theme whose note is delivered as a Gmail draft."""
+    from tests.note_helpers import note_theme  # it imports this module
+
+    return Aligner(env, note_theme(tmp_path, "draft"), sandbox)
+
+
+@pytest.fixture
+def send_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
+    """The CLI on a theme whose note is sent."""
+    from tests.note_helpers import note_theme
+
+    return Aligner(env, note_theme(tmp_path, "send"), sandbox)
+
+
 __all__ = ["USER_ID", "Aligner", "write_theme"]

@@ -30,16 +30,6 @@ from tests.note_helpers import (
 )
 
 
-@pytest.fixture
-def draft_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
-    return Aligner(env, note_theme(tmp_path, "draft"), sandbox)
-
-
-@pytest.fixture
-def send_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
-    return Aligner(env, note_theme(tmp_path, "send"), sandbox)
-
-
 def test_a_lost_answer_after_a_committed_send_still_leaves_one_sent_message(
     send_note: Aligner, sandbox: Sandbox
 ) -> None:

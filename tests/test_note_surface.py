@@ -28,16 +28,6 @@ from tests.note_helpers import (
 )
 
 
-@pytest.fixture
-def draft_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
-    return Aligner(env, note_theme(tmp_path, "draft"), sandbox)
-
-
-@pytest.fixture
-def send_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
-    return Aligner(env, note_theme(tmp_path, "send"), sandbox)
-
-
 def gmail_writes(sandbox: Sandbox) -> int:
     return len(sandbox.requests("gmail", writes=True))
 
