@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from aligner.app import open_session
-from aligner.checks import load_theme
-from aligner.rehearsal import sandbox_settings
+from aligner.core.rehearsal import sandbox_settings
+from aligner.core.session import open_session
 from aligner.sandbox.seed import seeded_sandbox
+from aligner.theme.validation import load_theme
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.toml"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
-from aligner.note_message import NOTE_HEADER
-from aligner.sandbox.gmail_mail import GmailMailService
+from aligner.sandbox.google.gmail.mail import GmailMailService
 from aligner.sandbox.server import Sandbox
+from aligner.surfaces.note.message import NOTE_HEADER
 from tests.conftest import write_theme
 
 # The base theme's interview starts 2026-12-03 10:00 PST (18:00Z); send_at "-16h" is

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aligner.app import open_session
-from aligner.checks import load_theme
-from aligner.rehearsal import sandbox_settings, steps
+from aligner.core.rehearsal import sandbox_settings, steps
+from aligner.core.session import open_session
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces import REGISTRY
+from aligner.theme.validation import load_theme
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.toml"
 
@@ -77,8 +77,8 @@ def test_google_surfaces_share_one_token_refresh(
 ) -> None:
     import json
 
-    from aligner.credentials import write_private
     from aligner.sandbox.seed import GOOGLE_REFRESH_TOKEN
+    from aligner.state.credentials import write_private
     from tests.conftest import Aligner
 
     creds = tmp_path / "creds" / "google-credentials.json"

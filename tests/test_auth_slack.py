@@ -142,7 +142,7 @@ def test_a_redirect_with_the_wrong_state_is_ignored(
 def test_the_shipped_manifest_asks_exactly_for_what_aligner_needs() -> None:
     import yaml
 
-    from aligner.auth_slack import CALLBACK_PATH, DEFAULT_PORT, needed_user_scopes
+    from aligner.vendors.slack.oauth import CALLBACK_PATH, DEFAULT_PORT, needed_user_scopes
 
     path = Path(__file__).parent.parent / "deploy" / "slack-app-manifest.yaml"
     manifest = yaml.safe_load(path.read_text(encoding="utf-8"))

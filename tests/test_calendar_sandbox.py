@@ -11,11 +11,11 @@ import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from aligner.google import build_service
 from aligner.sandbox.seed import EMAIL, GOOGLE_TOKEN
 from aligner.sandbox.server import Sandbox
-from aligner.settings import Settings
-from aligner.surfaces.calendar_api import CalendarApi
+from aligner.state.settings import Settings
+from aligner.surfaces.calendar.api import CalendarApi
+from aligner.vendors.google.client import build_service
 
 ZONE = "America/Los_Angeles"
 

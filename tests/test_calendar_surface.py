@@ -269,7 +269,7 @@ def test_a_dropped_connection_after_a_committed_insert_makes_no_duplicate(
 def test_an_insert_whose_answers_are_all_lost_converges_next_run(
     aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("aligner.google.BACKOFF_BASE", 0.0)
+    monkeypatch.setattr("aligner.vendors.google.client.BACKOFF_BASE", 0.0)
     sandbox.inject("calendar.events.insert", "drop", times=100)
     failed = aligner("apply", now=BEFORE)
     assert failed.exit_code == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from aligner.cli import cli
-from aligner.starter import EXAMPLE_DATE, starter_text
+from aligner.theme.starter import EXAMPLE_DATE, starter_text
 from tests.conftest import AFTER, BEFORE, DURING, Aligner
 
 REPO = Path(__file__).resolve().parent.parent

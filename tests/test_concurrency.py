@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aligner.lock import exclusive
 from aligner.sandbox.server import Sandbox
+from aligner.state.lock import exclusive
 from tests.conftest import DURING, Aligner
 
 
@@ -39,7 +39,7 @@ def test_concurrent_applies_make_one_write(
 def test_a_held_lock_makes_apply_exit_1_with_a_clear_message(
     aligner: Aligner, state_dir: Path, sandbox: Sandbox
 ) -> None:
-    with exclusive(state_dir / "aligner.lock", 1):
+    with exclusive(state_dir / "aligner.state.lock", 1):
         result = aligner("apply", now=DURING, ALIGNER_LOCK_WAIT="0.2")
     assert result.exit_code == 1
     assert "another aligner run" in result.stderr

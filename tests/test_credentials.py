@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from aligner.credentials import RefusedSecret, write_private
 from aligner.errors import AuthError
-from aligner.google import load_credentials
 from aligner.sandbox.server import Sandbox
-from aligner.settings import Settings
+from aligner.state.credentials import RefusedSecret, write_private
+from aligner.state.settings import Settings
+from aligner.vendors.google.client import load_credentials
 from tests.conftest import DURING, USER_ID, Aligner
 
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from aligner.config import parse_config
-from aligner.daemon import covered, is_done, retry_delay, wakeups
-from aligner.logs import emit, setup_logging
+from aligner.core.daemon import covered, is_done, retry_delay, wakeups
+from aligner.core.logs import emit, setup_logging
 from aligner.sandbox.seed import SLACK_TOKEN
 from aligner.sandbox.server import Sandbox
+from aligner.theme.schema import parse_config
 from tests.conftest import (
     AFTER,
     BASE_THEME,
@@ -451,8 +451,8 @@ def test_a_notice_is_logged_once_not_at_every_drift_check() -> None:
     import io
     from datetime import UTC, datetime
 
-    from aligner.changes import ApplyResult, Change, Outcome, Plan, SurfacePlan
-    from aligner.logs import log_apply, setup_logging
+    from aligner.core.logs import log_apply, setup_logging
+    from aligner.core.model import ApplyResult, Change, Outcome, Plan, SurfacePlan
 
     stream = io.StringIO()
     log = setup_logging("text", [], stream)

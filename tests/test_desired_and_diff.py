@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aligner.changes import Record
-from aligner.config import ThemeConfig, parse_config
-from aligner.ownership import OwnedValue
-from aligner.surfaces.slack_status import SlackStatus
-from aligner.timeline import transitions
+from aligner.core.model import Record
+from aligner.core.ownership import OwnedValue
+from aligner.core.timeline import transitions
+from aligner.surfaces.slack_status.surface import SlackStatus
+from aligner.theme.schema import ThemeConfig, parse_config
 from tests.conftest import BASE_THEME, SLACK_SECTION
 
 CONFIG: ThemeConfig = parse_config(tomllib.loads(BASE_THEME + SLACK_SECTION))

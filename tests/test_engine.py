@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from aligner.changes import Change, Json, Record
-from aligner.config import ThemeConfig, parse_config
-from aligner.engine import Engine
+from aligner.core.engine import Engine
+from aligner.core.model import Change, Json, Record
+from aligner.core.ownership import OwnedValue
 from aligner.errors import AuthError, TransientError
-from aligner.ownership import OwnedValue
-from aligner.settings import Settings
-from aligner.store import Store
+from aligner.state.settings import Settings
+from aligner.state.store import Store
 from aligner.surfaces.base import DiffContext, Ledger, Surface
+from aligner.theme.schema import ThemeConfig, parse_config
 from tests.conftest import BASE_THEME
 
 CONFIG: ThemeConfig = parse_config(tomllib.loads(BASE_THEME))

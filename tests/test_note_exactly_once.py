@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from aligner.app import open_session
-from aligner.checks import load_theme
-from aligner.google import GMAIL_COMPOSE, build_service, execute
-from aligner.note_message import NOTE_HEADER, NoteContent, build_message, encode_raw
-from aligner.rehearsal import sandbox_settings
+from aligner.core.rehearsal import sandbox_settings
+from aligner.core.session import open_session
 from aligner.sandbox.server import Sandbox
+from aligner.surfaces.note.message import NOTE_HEADER, NoteContent, build_message, encode_raw
+from aligner.theme.validation import load_theme
+from aligner.vendors.google.client import GMAIL_COMPOSE, build_service, execute
 from tests.conftest import Aligner
 from tests.note_helpers import (
     DUE,

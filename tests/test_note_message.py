@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aligner.note_message import (
+from aligner.surfaces.note.message import (
     NOTE_HEADER,
     AddressError,
     NoteContent,

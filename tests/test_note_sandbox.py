@@ -13,11 +13,11 @@ import pytest
 from googleapiclient.errors import HttpError
 from pydantic import SecretStr
 
-from aligner.google import GMAIL_COMPOSE, build_service
-from aligner.note_message import NoteContent, build_message, encode_raw
-from aligner.rehearsal import sandbox_settings
-from aligner.sandbox.gmail_query import Indexed, matches
+from aligner.core.rehearsal import sandbox_settings
+from aligner.sandbox.google.gmail.query import Indexed, matches
 from aligner.sandbox.server import Sandbox
+from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
+from aligner.vendors.google.client import GMAIL_COMPOSE, build_service
 from tests.note_helpers import mailbox
 
 READONLY = "https://www.googleapis.com/auth/gmail.readonly"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aligner.google import GMAIL_COMPOSE
 from aligner.sandbox.server import Sandbox
+from aligner.vendors.google.client import GMAIL_COMPOSE
 from tests.conftest import Aligner
 from tests.note_helpers import (
     BEFORE_SEND,

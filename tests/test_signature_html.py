@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aligner.config import ThemeConfig, parse_config
 from aligner.errors import ConfigError
-from aligner.sandbox.gmail_settings import SEEDED_SIGNATURE, gmail_rewrite
-from aligner.signature_html import (
+from aligner.sandbox.google.gmail.settings import SEEDED_SIGNATURE, gmail_rewrite
+from aligner.surfaces.signature.html import (
     MARKER_ATTR,
     find_theme_block,
     html_to_text,
@@ -23,6 +22,7 @@ from aligner.signature_html import (
     themed_signature,
     without_theme_blocks,
 )
+from aligner.theme.schema import ThemeConfig, parse_config
 from tests.conftest import BASE_THEME
 
 HTML = "<div>{{ theme.name }} · {{ metrics.latency.label }} {{ metrics.latency | change }}</div>"

@@ -10,12 +10,12 @@ import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from aligner.google import build_service
-from aligner.sandbox.gmail_settings import SEEDED_ALIAS, GmailSettingsService
+from aligner.sandbox.google.gmail.settings import SEEDED_ALIAS, GmailSettingsService
 from aligner.sandbox.http import Request
 from aligner.sandbox.seed import EMAIL, GOOGLE_TOKEN
 from aligner.sandbox.server import Sandbox
-from aligner.settings import Settings
+from aligner.state.settings import Settings
+from aligner.vendors.google.client import build_service
 
 SCOPE = "https://www.googleapis.com/auth/"
 Client = Callable[..., Any]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aligner.sandbox.gmail_settings import SEEDED_ALIAS, GmailSettingsService, gmail_rewrite
+from aligner.sandbox.google.gmail.settings import SEEDED_ALIAS, GmailSettingsService, gmail_rewrite
 from aligner.sandbox.seed import EMAIL
 from aligner.sandbox.server import Sandbox
-from aligner.signature_html import find_theme_block, html_to_text
+from aligner.surfaces.signature.html import find_theme_block, html_to_text
 from tests.conftest import AFTER, BEFORE, DURING, Aligner, write_theme
 
 THEME_LINE = "Optimizing inference pipelines · p50 latency 28 ms → 19 ms (−32%)"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aligner.changes import Change
+from aligner.core.model import Change
 from aligner.errors import StateError
-from aligner.store import SCHEMA_VERSION, Store
+from aligner.state.store import SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 12, 2, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from aligner.config import Metric, ThemeConfig, parse_config
 from aligner.errors import ConfigError
-from aligner.templates import (
+from aligner.theme.schema import Metric, ThemeConfig, parse_config
+from aligner.theme.templates import (
     format_number,
     metric_change,
     metric_delta,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aligner.timespec import (
+from aligner.theme.timespec import (
     TimeSpecError,
     duration_length,
     is_duration,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aligner.google import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
-from aligner.sandbox.calendar import seeded_calendar
-from aligner.sandbox.gmail_mail import seeded_mailbox
-from aligner.sandbox.gmail_settings import seeded_send_as
-from aligner.sandbox.google_common import GoogleAccounts, TokenEndpoint
+from aligner.sandbox.google.calendar.service import seeded_calendar
+from aligner.sandbox.google.common import GoogleAccounts, TokenEndpoint
+from aligner.sandbox.google.gmail.mail import seeded_mailbox
+from aligner.sandbox.google.gmail.settings import seeded_send_as
 from aligner.sandbox.http import Service
 from aligner.sandbox.server import Clock, Sandbox
-from aligner.sandbox.slack import SlackService
+from aligner.sandbox.slack.service import SlackService
+from aligner.vendors.google.client import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
 
 SLACK_TOKEN = "xoxp-sandbox-user-token"
 GOOGLE_TOKEN = "ya29.sandbox-access-token"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aligner.surfaces.base import Surface
-from aligner.surfaces.calendar_blocks import CalendarBlocks
-from aligner.surfaces.gmail_signature import GmailSignature
-from aligner.surfaces.interview_note import InterviewNote
-from aligner.surfaces.slack_status import SlackStatus
+from aligner.surfaces.calendar.surface import CalendarBlocks
+from aligner.surfaces.note.surface import InterviewNote
+from aligner.surfaces.signature.surface import GmailSignature
+from aligner.surfaces.slack_status.surface import SlackStatus
 
 REGISTRY: tuple[type[Surface], ...] = (SlackStatus, CalendarBlocks, GmailSignature, InterviewNote)
 

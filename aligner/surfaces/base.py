@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from aligner.changes import Change, Json, Record
-from aligner.config import ThemeConfig
-from aligner.findings import Finding
-from aligner.settings import Settings
+from aligner.core.model import Change, Json, Record
+from aligner.state.settings import Settings
+from aligner.theme.findings import Finding
+from aligner.theme.schema import ThemeConfig
 
 __all__ = ["DiffContext", "Finding", "Ledger", "Surface"]
 

@@ -1,0 +1,133 @@
+"""Plan and apply. Knows surfaces only through their common interface, never a vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aligner.core.model import ApplyResult, Change, Json, Outcome, Plan, Record, SurfacePlan
+from aligner.errors import AuthError, ConfigError, SurfaceError
+from aligner.state.store import Store
+from aligner.surfaces.base import DiffContext, Surface
+from aligner.theme.schema import ThemeConfig
+
+
+@dataclass(frozen=True)
+class StoreLedger:
+    """A surface's view of the store, for durable progress inside `apply`."""
+
+    store: Store
+    surface: str
+    now: datetime
+    said: list[str] = field(default_factory=list)
+
+    def record(self, key: str) -> Record | None:
+        return self.store.record(self.surface, key)
+
+    def save_extra(self, key: str, extra: Mapping[str, Json]) -> None:
+        self.store.save_extra(self.surface, key, extra, self.now)
+
+    def say(self, message: str) -> None:
+        self.said.append(message)
+
+    def take_said(self) -> tuple[str, ...]:
+        said = tuple(self.said)
+        self.said.clear()
+        return said
+
+
+Connected = Surface | SurfaceError
+
+
+@dataclass
+class Engine:
+    config: ThemeConfig
+    surfaces: Mapping[str, Connected]
+    store: Store
+
+    def plan(self, now: datetime, *, force: bool = False, revert: bool = False) -> Plan:
+        names = list(self.surfaces)
+        with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+            plans = list(pool.map(lambda n: self._plan_one(n, now, force, revert), names))
+        return Plan(now, self.config.schedule.phase(now), tuple(plans))
+
+    def _plan_one(self, name: str, now: datetime, force: bool, revert: bool) -> SurfacePlan:
+        surface = self.surfaces[name]
+        if isinstance(surface, SurfaceError):
+            return SurfacePlan(name, name, error=str(surface))
+        try:
+            records = self.store.records(name)
+            off = revert or not surface.enabled(self.config)
+            ctx = DiffContext(self.config, now, records, force=force, revert=off)
+            desired = self._desired(surface, now, giving_back=off)
+            current = surface.read(self.config, records)
+            changes = surface.diff(ctx, desired, current)
+        except (SurfaceError, ConfigError) as exc:
+            return SurfacePlan(name, surface.title, error=str(exc))
+        return SurfacePlan(name, surface.title, tuple(changes))
+
+    def _desired(self, surface: Surface, now: datetime, *, giving_back: bool) -> dict[str, Json]:
+        """Giving back needs no rendering: a theme that no longer renders cannot block it."""
+        try:
+            return surface.desired(self.config, now)
+        except ConfigError:
+            if giving_back:
+                return {}
+            raise
+
+    def apply(self, plan: Plan, now: datetime) -> ApplyResult:
+        outcomes: list[Outcome] = []
+        for surface_plan in plan.surfaces:
+            surface = self.surfaces.get(surface_plan.surface)
+            if surface_plan.error or not isinstance(surface, Surface):
+                continue
+            ledger = StoreLedger(self.store, surface_plan.surface, now)
+            for change in surface_plan.changes:
+                outcome = self._apply_one(surface, change, ledger, now)
+                outcomes.append(outcome)
+                if outcome.auth_failed:
+                    break
+        return ApplyResult(plan, tuple(outcomes))
+
+    def _apply_one(
+        self, surface: Surface, change: Change, ledger: StoreLedger, now: datetime
+    ) -> Outcome:
+        store, name, key = self.store, change.surface, change.key
+        if not change.writes:
+            if change.action == "adopt":  # an earlier write went through after all
+                store.save_applied(name, key, change.after, "active", now)
+            elif change.ownership in ("restored", "released"):
+                store.set_state(name, key, change.ownership, now)
+            store.journal(change, "conflict" if change.is_conflict else "noted", "", now)
+            return Outcome(change, ok=True)
+        record = store.record(name, key)
+        if change.ownership == "active" and (
+            record is None or not record.active or not record.written
+        ):
+            store.take_snapshot(name, key, change.before, now, writing=change.after)
+        try:
+            stored = surface.apply(self.config, change, ledger)
+        except SurfaceError as exc:
+            store.journal(change, "failed", str(exc), now)
+            return Outcome(
+                change, ok=False, detail=str(exc), auth_failed=isinstance(exc, AuthError)
+            )
+        state = "active" if change.ownership in ("active", "keep") else change.ownership
+        store.save_applied(name, key, stored, state, now)
+        notes = ledger.take_said()
+        store.journal(change, "applied", "; ".join(notes), now)
+        return Outcome(change, ok=True, notes=notes)
+
+
+def surfaces_to_run(
+    registry: Sequence[type[Surface]], config: ThemeConfig, store: Store
+) -> list[type[Surface]]:
+    """Enabled surfaces, plus disabled ones that still hold something to give back."""
+    chosen = []
+    for cls in registry:
+        owns = any(r.active for r in store.records(cls.name).values())
+        if cls.enabled(config) or owns:
+            chosen.append(cls)
+    return chosen

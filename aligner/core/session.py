@@ -1,0 +1,115 @@
+"""The use cases behind the CLI and the daemon: plan, apply, revert, status.
+
+Wires settings, theme, store, lock and surfaces together; prints nothing and chooses no exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from aligner.core.engine import Connected, Engine, surfaces_to_run
+from aligner.core.model import ApplyResult, Plan
+from aligner.errors import ConfigError, SurfaceError
+from aligner.state.lock import exclusive
+from aligner.state.settings import Settings
+from aligner.state.store import Store
+from aligner.surfaces import REGISTRY
+from aligner.surfaces.base import Surface
+from aligner.theme.schema import ThemeConfig
+from aligner.theme.timespec import TimeSpecError, parse_instant
+
+META = "_aligner"
+REVERT_KEY = "revert"
+
+
+def resolve_now(settings: Settings, config: ThemeConfig, at: str | None = None) -> datetime:
+    """`--at`, else ALIGNER_NOW, else the real clock. Text is read like a theme time field."""
+    for field, text in (("--at", at), ("ALIGNER_NOW", settings.now)):
+        if text:
+            try:
+                return parse_instant(text, config.zone, config.schedule.interview_start)
+            except TimeSpecError as exc:
+                raise ConfigError(f"{field}: {exc}") from None
+    return datetime.now(UTC)
+
+
+def theme_fingerprint(config: ThemeConfig) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+
+
+def reverted_at(store: Store, config: ThemeConfig) -> str | None:
+    marker = store.record(META, REVERT_KEY)
+    if marker and marker.extra.get("theme") == theme_fingerprint(config):
+        return str(marker.extra.get("at"))
+    return None
+
+
+def connect_all(settings: Settings, classes: list[type[Surface]]) -> dict[str, Connected]:
+    connected: dict[str, Connected] = {}
+    for cls in classes:
+        try:
+            connected[cls.name] = cls.connect(settings)
+        except SurfaceError as exc:
+            connected[cls.name] = exc
+    return connected
+
+
+@dataclass
+class Session:
+    """One open state store plus the surfaces for one theme."""
+
+    settings: Settings
+    config: ThemeConfig
+    store: Store
+    surfaces: Mapping[str, Connected]
+
+    @property
+    def engine(self) -> Engine:
+        return Engine(self.config, self.surfaces, self.store)
+
+    def reverted(self) -> bool:
+        return self.reverted_at() is not None
+
+    def reverted_at(self) -> str | None:
+        """A `revert` stays in force for this exact theme until the theme file changes."""
+        return reverted_at(self.store, self.config)
+
+    def plan(self, now: datetime, *, force: bool = False) -> Plan:
+        when = self.reverted_at()
+        plan = self.engine.plan(now, force=force, revert=when is not None)
+        return replace(plan, reverted_at=when)
+
+    def apply(self, now: datetime, *, force: bool = False) -> ApplyResult:
+        plan = self.plan(now, force=force)
+        return self.engine.apply(plan, now)
+
+    def revert(self, now: datetime) -> ApplyResult:
+        plan = self.engine.plan(now, revert=True)
+        marker = {"theme": theme_fingerprint(self.config), "at": now.isoformat()}
+        self.store.save_extra(META, REVERT_KEY, marker, now)
+        return self.engine.apply(replace(plan, reverted_at=now.isoformat()), now)
+
+
+@contextmanager
+def open_session(
+    settings: Settings,
+    config: ThemeConfig,
+    *,
+    lock: bool,
+    surfaces: Mapping[str, Connected] | None = None,
+) -> Iterator[Session]:
+    """Open the store (under the run lock when `lock`), and connect the surfaces to run."""
+    guard = exclusive(settings.lock_path, settings.lock_wait) if lock else _nothing()
+    with guard, Store(settings.state_db) as store:
+        if surfaces is None:
+            surfaces = connect_all(settings, surfaces_to_run(REGISTRY, config, store))
+        yield Session(settings, config, store, surfaces)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

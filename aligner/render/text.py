@@ -1,0 +1,131 @@
+"""Human-readable text for plans, apply results, status and timelines (returns strings only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aligner.core.model import ApplyResult, Change, Plan
+from aligner.theme.schema import ThemeConfig
+
+MARKS = {
+    "set": "+",
+    "create": "+",
+    "draft": "+",
+    "send": "+",
+    "update": "~",
+    "restore": "-",
+    "delete": "-",
+    "conflict": "!",
+    "release": "·",
+    "notice": "·",
+}
+
+
+def local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def window_line(config: ThemeConfig) -> str:
+    s = config.schedule
+    return f"window {local(s.window_start, s.zone)} → {local(s.window_end, s.zone)}"
+
+
+def value_diff(before: Any, after: Any, zone: ZoneInfo, indent: str = "      ") -> list[str]:
+    """Field-by-field before/after for dict values; a plain pair otherwise."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        lines = []
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key), after.get(key)
+            if old != new:
+                shown = f"{_short(key, old, zone)} → {_short(key, new, zone)}"
+                lines.append(f"{indent}{key}: {shown}")
+        return lines
+    if before is None or after is None or isinstance(before, dict) or isinstance(after, dict):
+        return []
+    return [f"{indent}{_short('', before, zone)} → {_short('', after, zone)}"]
+
+
+def _short(key: str, value: Any, zone: ZoneInfo, limit: int = 160) -> str:
+    if key.endswith("expiration") and isinstance(value, int):  # Unix seconds
+        return local(datetime.fromtimestamp(value, zone), zone) if value else "never"
+    text = repr(value) if not isinstance(value, str) else f"“{value}”"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def change_lines(change: Change, zone: ZoneInfo) -> list[str]:
+    mark = MARKS.get(change.action, "~")
+    lines = [f"  {mark} {change.action} {change.key}: {change.summary}"]
+    preview = change.payload.get("preview")
+    if change.writes and not preview:
+        lines += value_diff(change.before, change.after, zone)
+    lines += [f"      {line}" for line in preview or []]
+    return lines
+
+
+def closing_line(plan: Plan) -> str:
+    count = len(plan.changes)
+    conflicts = sum(1 for c in plan.notices if c.is_conflict)
+    needs_you = f"; {conflicts} conflict{'s' if conflicts != 1 else ''} left for you (see above)"
+    if count:
+        return (
+            f"{count} change{'s' if count != 1 else ''} pending"
+            + (needs_you if conflicts else "")
+            + "."
+        )
+    if conflicts:
+        return "No changes to make" + needs_you + "."
+    return "No changes: every surface already shows what it should."
+
+
+def reverted_line(when: str, zone: ZoneInfo) -> str:
+    return (
+        f"Reverted at {local(datetime.fromisoformat(when), zone)}: aligner gives back and "
+        "sets nothing until the theme file changes."
+    )
+
+
+def plan_text(plan: Plan, config: ThemeConfig) -> str:
+    zone = config.zone
+    lines = [f"Plan for {local(plan.at, zone)} — phase: {plan.phase} ({window_line(config)})"]
+    lines += [reverted_line(plan.reverted_at, zone)] if plan.reverted_at else []
+    lines.append("")
+    for surface in plan.surfaces:
+        lines.append(surface.title)
+        if surface.error:
+            lines.append(f"  ✗ cannot read: {surface.error}")
+        elif not surface.changes:
+            lines.append("  no changes")
+        for change in surface.changes:
+            lines += change_lines(change, zone)
+    lines += ["", closing_line(plan)]
+    return "\n".join(lines)
+
+
+def apply_text(result: ApplyResult, config: ThemeConfig, verb: str = "Apply") -> str:
+    lines = [f"{verb} at {local(result.plan.at, config.zone)} — phase: {result.plan.phase}"]
+    if result.plan.reverted_at and verb == "Apply":
+        lines.append(reverted_line(result.plan.reverted_at, config.zone))
+    for name, error in result.plan.errors.items():
+        lines.append(f"  ✗ {name}: {error}")
+    for outcome in result.outcomes:
+        change = outcome.change
+        if not outcome.ok:
+            lines.append(f"  ✗ {change.surface} {change.action} {change.key}: {outcome.detail}")
+        elif change.writes:
+            lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
+            lines += [f"      note: {note}" for note in outcome.notes]
+        else:
+            lines.append(
+                f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "
+                f"{change.key}: {change.summary}"
+            )
+    written = len(result.written)
+    if not result.outcomes and not result.plan.errors:
+        lines.append("  nothing to do: every surface already shows what it should")
+    lines.append(
+        f"{written} change{'s' if written != 1 else ''} applied"
+        + (f", {len(result.failed)} surface(s) failed." if result.failed else ".")
+    )
+    return "\n".join(lines)

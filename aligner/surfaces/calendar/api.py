@@ -1,0 +1,147 @@
+"""The Calendar v3 calls the blocks surface makes, with the duplicate-id cases handled.
+
+Every call goes through `aligner.vendors.google.client.execute`. Retrying is safe for all of
+them: get, list, patch and delete are idempotent, and every insert carries a client-chosen id,
+so a retried insert whose first attempt was committed answers 409 instead of creating a
+duplicate — which `create` handles like any other known id: a cancelled (deleted) event is
+brought back, a live one is compared and updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from aligner.errors import PermanentError
+from aligner.surfaces.calendar.events import MARK, same, view_of
+from aligner.vendors.google.client import CALENDAR_EVENTS, GoogleStatus, execute
+
+SURFACE = "calendar"
+PAGE_SIZE = 2500
+Event = dict[str, Any]
+
+
+class FocusTimeRefused(Exception):
+    """Google answered 400 to a focus-time event: this account or calendar cannot hold one."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class CalendarApi:
+    def __init__(self, service: Any) -> None:
+        self.service = service
+        self.events = service.events()
+
+    def _run(self, request: Any, expect: tuple[int, ...] = ()) -> Any:
+        """Every call is safe to repeat. Sockets are closed after each (httplib2 keeps them)."""
+        try:
+            return execute(request, SURFACE, CALENDAR_EVENTS, retry=True, expect=expect)
+        finally:
+            self.service.close()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def owned(self, calendar_id: str) -> Iterator[Event]:
+        """Every event aligner marked on this calendar, deleted ones included (one call a page)."""
+        token: str | None = None
+        while True:
+            page = self._run(
+                self.events.list(
+                    calendarId=calendar_id,
+                    privateExtendedProperty=[MARK],
+                    showDeleted=True,
+                    maxResults=PAGE_SIZE,
+                    pageToken=token,
+                )
+            )
+            yield from page.get("items") or []
+            token = page.get("nextPageToken")
+            if not token:
+                return
+
+    def get(self, calendar_id: str, event_id: str) -> Event | None:
+        try:
+            event: Event = self._run(
+                self.events.get(calendarId=calendar_id, eventId=event_id), expect=(404, 410)
+            )
+        except GoogleStatus:
+            return None
+        return event
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, calendar_id: str, body: Event, ids: list[str]) -> Event:
+        """Insert under the first usable id of `ids`; an id Google already knows is reused."""
+        for candidate in ids:
+            try:
+                event: Event = self._run(
+                    self.events.insert(
+                        calendarId=calendar_id, body={**body, "id": candidate}, sendUpdates="none"
+                    ),
+                    expect=(400, 409),
+                )
+                return event
+            except GoogleStatus as exc:
+                if exc.status == 400:
+                    raise _refusal(exc, body) from None
+            existing = self.get(calendar_id, candidate)
+            if existing is None:
+                continue  # the id is taken but unreadable: try the next one
+            if existing.get("status") != "cancelled":
+                return self.reconcile(calendar_id, existing, body)
+            revived = self.revive(calendar_id, candidate, body)
+            if revived is not None:
+                return revived
+        raise PermanentError(
+            "Google keeps refusing the ids aligner derives for this block "
+            f"({', '.join(ids)}); change the block's id in the theme file",
+            SURFACE,
+        )
+
+    def reconcile(self, calendar_id: str, existing: Event, body: Event) -> Event:
+        """An event already there under our id: update it only where it differs."""
+        wanted = view_of({**existing, **body})
+        if same(view_of(existing), wanted) and existing.get("eventType") == body.get("eventType"):
+            return existing
+        return self.patch(calendar_id, str(existing["id"]), body)
+
+    def revive(self, calendar_id: str, event_id: str, body: Event) -> Event | None:
+        """Bring a cancelled event back; None when Google will not (then use a fresh id)."""
+        try:
+            return self.patch(
+                calendar_id, event_id, {**body, "status": "confirmed"}, expect=(403, 404, 410)
+            )
+        except GoogleStatus:
+            return None
+
+    def patch(
+        self, calendar_id: str, event_id: str, body: Event, expect: tuple[int, ...] = ()
+    ) -> Event:
+        fields = {k: v for k, v in body.items() if k not in ("id", "eventType")}
+        event: Event = self._run(
+            self.events.patch(
+                calendarId=calendar_id, eventId=event_id, body=fields, sendUpdates="none"
+            ),
+            expect=expect,
+        )
+        return event
+
+    def delete(self, calendar_id: str, event_id: str) -> None:
+        """Delete; an event already deleted (410) or gone (404) counts as done."""
+        try:
+            self._run(
+                self.events.delete(calendarId=calendar_id, eventId=event_id, sendUpdates="none"),
+                expect=(404, 410),
+            )
+        except GoogleStatus:
+            return
+
+
+def _refusal(exc: GoogleStatus, body: Event) -> Exception:
+    if body.get("eventType") == "focusTime":
+        return FocusTimeRefused(exc.message or exc.reason)
+    return PermanentError(
+        f"Google refused the block ({exc.status} {exc.reason}: {exc.message})", SURFACE
+    )

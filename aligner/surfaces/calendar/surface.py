@@ -1,0 +1,284 @@
+"""Google Calendar focus-time blocks for the prep day, idempotent, never duplicated.
+
+Items are the theme's `[[calendar.blocks]]`, keyed by block id. Each block is one event with a
+deterministic base32hex id (from the theme id, the block id and the event type) and private
+extended properties that mark it as aligner's; one `events.list` filtered on that mark (deleted
+events included) reads every block aligner owns. Blocks are created on the first apply at any time
+before they start; a block that has started is left as it is. See `calendar_diff` for the rules
+and `calendar_api` for the calls.
+
+Focus time needs an eligible Workspace account and the primary calendar. When Google refuses it
+(400) or quietly stores a plain event instead, the block becomes a plain busy event and the
+fallback is remembered in the store (item `_account`), so later plans do not fight it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from aligner.core.model import Change, Json, Record
+from aligner.errors import ConfigError
+from aligner.state.settings import Settings
+from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.calendar.api import CalendarApi, FocusTimeRefused
+from aligner.surfaces.calendar.checks import calendar_findings
+from aligner.surfaces.calendar.diff import BlockPlanner
+from aligner.surfaces.calendar.events import (
+    BUSY,
+    FOCUS,
+    as_busy,
+    block_view,
+    describe,
+    event_body,
+    event_id,
+    is_live,
+    managed,
+    moment,
+    view_of,
+)
+from aligner.theme.schema import ThemeConfig
+from aligner.vendors.google.client import CALENDAR_EVENTS, build_service
+
+ACCOUNT = "_account"  # store item remembering what Google does with focus time here
+GENERATIONS = 4  # a deleted id Google will not bring back is replaced by the next one
+
+
+def block_keys(config: ThemeConfig) -> list[str]:
+    return [block.key for block in config.calendar.blocks]
+
+
+def fallback_of(records: Mapping[str, Record], calendar_id: str) -> dict[str, Any] | None:
+    """What aligner remembered about focus time on this calendar, when it does not stick."""
+    record = records.get(ACCOUNT)
+    info = record.extra.get("focus_time") if record is not None else None
+    if isinstance(info, dict) and info.get("calendar") == calendar_id:
+        return info
+    return None
+
+
+class CalendarBlocks(Surface):
+    name = "calendar"
+    title = "Google Calendar blocks"
+    scopes = (CALENDAR_EVENTS,)
+    secrets = ("google_access_token", "google_credentials")
+
+    def __init__(self, api: CalendarApi) -> None:
+        self.api = api
+
+    # -- pure ------------------------------------------------------------------------------
+
+    @classmethod
+    def enabled(cls, config: ThemeConfig) -> bool:
+        return config.calendar.enabled
+
+    @classmethod
+    def check(cls, config: ThemeConfig) -> list[Finding]:
+        return calendar_findings(config)
+
+    @classmethod
+    def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]:
+        """Every block of the theme (whether it has started is the diff's business)."""
+        if not config.calendar.enabled:
+            return {}
+        return {
+            block.key: block_view(config, index, block)
+            for index, block in enumerate(config.calendar.blocks)
+        }
+
+    @classmethod
+    def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
+        found = []
+        for index, block in enumerate(config.calendar.blocks):
+            try:
+                view = block_view(config, index, block)
+            except ConfigError:
+                continue
+            found.append((moment(view["start"]), f"calendar block “{view['title']}” starts"))
+        return found
+
+    # -- I/O -------------------------------------------------------------------------------
+
+    @classmethod
+    def connect(cls, settings: Settings) -> CalendarBlocks:
+        return cls(CalendarApi(build_service(settings, "calendar", "v3", cls.name)))
+
+    def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
+        """One events.list: each block's event (live preferred), None where there is none."""
+        events = [view_of(e) for e in self.api.owned(config.calendar.calendar_id)]
+        keys = block_keys(config) + [k for k in records if k not in block_keys(config)]
+        return {
+            key: _event_for(key, events, config.theme.key, records.get(key))
+            for key in keys
+            if not key.startswith("_")
+        }
+
+    def diff(
+        self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
+    ) -> list[Change]:
+        config = ctx.config
+        fallback = fallback_of(ctx.records, config.calendar.calendar_id)
+        planner = BlockPlanner(
+            self.name,
+            ctx.now,
+            config.zone,
+            ctx.force,
+            fallback is not None,
+            config.calendar.calendar_id,
+        )
+        keys = list(desired) + sorted(k for k in current if k not in desired)
+        changes: list[Change] = []
+        for key in keys:
+            want = None if ctx.revert else desired.get(key)
+            record = ctx.records.get(key)
+            if _elsewhere(record, config.calendar.calendar_id):
+                changes += _left_on_old_calendar(self.name, key, record)
+                record = None
+            changes += planner.plan(key, want, current.get(key), record)
+        wants_focus = config.calendar.event_type == FOCUS and not ctx.revert
+        upcoming = any(not planner.started(w, None, None) for w in desired.values())
+        if fallback and wants_focus and upcoming:
+            changes.insert(0, _fallback_notice(self.name, fallback))
+        return changes
+
+    def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        payload = change.payload
+        op = str(payload["op"])
+        calendar_id = config.calendar.calendar_id
+        if op in ("delete", "replace"):
+            key_id = str(payload["event_id"] if op == "delete" else payload["old_id"])
+            self._delete(config, change.key, key_id, ledger)
+            if op == "delete":
+                return {"id": key_id, "status": "cancelled", "calendar": calendar_id}
+        return {**self._write(config, change, ledger), "calendar": calendar_id}
+
+    def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
+        live = [v for v in current.values() if is_live(v)]
+        live.sort(key=lambda v: str(v["start"]))
+        return [describe(v, config.zone, utc=False) for v in live] or ["(no blocks)"]
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def _write(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        calendar_id, key, op = config.calendar.calendar_id, change.key, change.payload["op"]
+        view = dict(change.after)
+        if op != "update" and view["type"] == FOCUS and _remembered(ledger, calendar_id):
+            view = as_busy(view)  # learnt earlier in this same run
+        self._pending(ledger, key, view)
+        body = event_body(view, config, key)
+        if op == "update":
+            event = self.api.patch(calendar_id, str(change.payload["event_id"]), body)
+        elif op == "revive":
+            revived = self.api.revive(calendar_id, str(change.payload["event_id"]), body)
+            event = revived or self._create(config, key, view, ledger)
+        else:
+            event = self._create(config, key, view, ledger)
+        stored = view_of(event)
+        if (
+            view["type"] == FOCUS
+            and stored["type"] != FOCUS
+            and not _remembered(ledger, calendar_id)
+        ):
+            _remember(ledger, calendar_id, "stored-as-default", "Google kept it as a plain event")
+        ledger.save_extra(key, {"pending": None, "deleted": None})
+        return {**stored, "asked": managed(view)}  # Google may normalise what it was given
+
+    def _create(self, config: ThemeConfig, key: str, view: Json, ledger: Ledger) -> Any:
+        calendar_id = config.calendar.calendar_id
+        try:
+            return self.api.create(
+                calendar_id, event_body(view, config, key), _ids(config, key, view["type"])
+            )
+        except FocusTimeRefused as refusal:
+            busy = as_busy(view)
+            self._pending(ledger, key, busy)
+            event = self.api.create(
+                calendar_id, event_body(busy, config, key), _ids(config, key, BUSY)
+            )
+            _remember(ledger, calendar_id, "refused", refusal.message)
+            return event
+
+    def _delete(self, config: ThemeConfig, key: str, event: str, ledger: Ledger) -> None:
+        ledger.save_extra(key, {"pending": {"op": "delete", "id": event}})
+        self.api.delete(config.calendar.calendar_id, event)
+        ledger.save_extra(key, {"pending": None, "deleted": event})
+
+    @staticmethod
+    def _pending(ledger: Ledger, key: str, view: Json) -> None:
+        ledger.save_extra(key, {"pending": {"op": "write", "view": managed(view)}})
+
+
+def _ids(config: ThemeConfig, key: str, kind: str) -> list[str]:
+    return [event_id(config.theme.key, key, kind, g) for g in range(GENERATIONS)]
+
+
+def _event_for(
+    key: str, events: list[dict[str, Json]], theme_key: str, record: Record | None
+) -> Json:
+    """The event that is this block: the one aligner last wrote, else one marked with its key."""
+    known = set()
+    if record is not None and isinstance(record.applied, dict):
+        known.add(record.applied.get("id"))
+    mine = [
+        e
+        for e in events
+        if e["id"] in known or (e.get("theme") == theme_key and e.get("block") == key)
+    ]
+    mine.sort(key=lambda e: (not is_live(e), e["id"] not in known))
+    return mine[0] if mine else None
+
+
+def _elsewhere(record: Record | None, calendar_id: str) -> bool:
+    """Whether aligner wrote this block on another calendar (calendar_id has changed since)."""
+    applied = record.applied if record is not None else None
+    return isinstance(applied, dict) and applied.get("calendar", calendar_id) != calendar_id
+
+
+def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list[Change]:
+    if record is None or not record.active:
+        return []
+    return [
+        Change(
+            surface,
+            key,
+            "release",
+            managed(record.applied),
+            None,
+            f"its event is on calendar “{record.applied['calendar']}” (calendar_id changed); "
+            "left there as it is",
+            writes=False,
+            ownership="released",
+        )
+    ]
+
+
+def _remembered(ledger: Ledger, calendar_id: str) -> bool:
+    record = ledger.record(ACCOUNT)
+    return record is not None and fallback_of({ACCOUNT: record}, calendar_id) is not None
+
+
+def _remember(ledger: Ledger, calendar_id: str, reason: str, message: str) -> None:
+    info = {"calendar": calendar_id, "reason": reason, "message": message}
+    ledger.save_extra(ACCOUNT, {"focus_time": info})
+    ledger.say(_fallback_notice("calendar", info).summary)  # once: later plans show the notice
+
+
+def _fallback_notice(surface: str, info: Mapping[str, Any]) -> Change:
+    why = (
+        f"Google refused focus time here (“{info.get('message')}”)"
+        if info.get("reason") == "refused"
+        else "Google stored focus time here as plain events"
+    )
+    return Change(
+        surface,
+        "focus-time",
+        "notice",
+        None,
+        None,
+        f"{why}: this account has no focus time (it needs an eligible Workspace account and "
+        "the primary calendar), so the blocks are plain busy events with the same titles and "
+        "times",
+        writes=False,
+        ownership="keep",
+    )

@@ -1,0 +1,199 @@
+"""Delivering the note exactly once, across retries, crashes, concurrent runs and lost answers.
+
+The note's progress lives in the ledger (the store's extras for the note's item). Each stage is
+saved — and committed — before the Gmail call it announces, so whatever happens to that call, the
+next attempt knows what may have happened and asks Gmail before doing anything again:
+
+    creating  a draft carrying token T (X-Aligner-Note header) is about to be created
+              -> later: look for a draft with T (drafts.list + drafts.get) before creating one;
+                 if the create's answer was lost and no such draft is found, it may have been
+                 made and then sent or deleted by the person: never created again (but --force)
+                 (a create that Gmail refused with an error goes back to the start)
+    drafted   draft D exists; for delivery "draft" the note is delivered
+    sending   drafts.send(D) is about to be called
+              -> later: D no longer exists = it was sent; D still there = it was not
+    sent      done (with the sent message's Gmail id, when the answer arrived)
+    deleted   `revert` deleted the unsent draft
+
+Creates and sends are never retried blindly, and a run-local lock file serialises attempts even
+without the run lock; under it the ledger is re-read, so a second run sees the first one's work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from aligner.core.model import Json
+from aligner.errors import LockTimeout, PermanentError, SurfaceError, TransientError
+from aligner.state.lock import exclusive
+from aligner.surfaces.base import Ledger
+from aligner.surfaces.note.gmail import DraftRef, NoteMailbox
+from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
+
+CREATING, DRAFTED, SENDING, SENT, DELETED = "creating", "drafted", "sending", "sent", "deleted"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    key: str
+    note: NoteContent
+    delivery: str  # "draft" | "send"
+    search: str  # a Gmail query that narrows the drafts to look through for the token
+    content: str  # fingerprint of the note as rendered now
+    at: str  # ISO time of this run
+    may_start: bool  # False once the interview started: only confirm what Gmail already has
+
+
+def intent_of(ledger: Ledger, key: str) -> dict[str, Json]:
+    record = ledger.record(key)
+    return dict(record.extra) if record else {}
+
+
+def is_delivered(intent: Mapping[str, Json]) -> bool:
+    stage = intent.get("stage")
+    return stage in (SENT, DELETED) or (stage == DRAFTED and intent.get("delivery") == "draft")
+
+
+def outcome(intent: Mapping[str, Json]) -> dict[str, Json]:
+    fields = ("stage", "delivery", "draft_id", "message_id", "sent_id")
+    return {k: intent[k] for k in fields if intent.get(k) is not None}
+
+
+class NoteDelivery:
+    def __init__(self, mailbox: NoteMailbox, lock_path: Path, lock_wait: float) -> None:
+        self.mailbox = mailbox
+        self.lock_path = lock_path
+        self.lock_wait = lock_wait
+
+    def deliver(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
+        with self._serialised():
+            intent = intent_of(ledger, attempt.key)
+            if is_delivered(intent):
+                return outcome(intent)  # another run finished it meanwhile
+            stage = intent.get("stage")
+            if stage is None:
+                if not attempt.may_start:
+                    return outcome(intent)
+                intent = self._announce_creating(attempt, ledger)
+                intent = self._create(attempt, ledger, intent, fresh=True)
+            elif stage == CREATING:
+                intent = self._create(attempt, ledger, intent, fresh=False)
+            if intent.get("stage") == DRAFTED and intent.get("delivery") == "send":
+                if not attempt.may_start:
+                    return outcome(intent)
+                intent = _save(ledger, attempt.key, stage=SENDING, send_started_at=attempt.at)
+                intent = self._send(attempt, ledger, intent, fresh=True)
+            elif intent.get("stage") == SENDING:
+                intent = self._send(attempt, ledger, intent, fresh=False)
+            return outcome(intent)
+
+    def take_back(self, key: str, at: str, ledger: Ledger) -> dict[str, Json]:
+        """Delete the draft if it is still the unsent, unedited draft aligner made."""
+        with self._serialised():
+            intent = intent_of(ledger, key)
+            stage = intent.get("stage")
+            if stage == CREATING:
+                found = self.mailbox.find(str(intent["token"]), str(intent["search"]))
+                if found is None:
+                    return outcome(intent)
+                intent = _save(ledger, key, **_drafted(found, str(intent["started_at"])))
+            elif stage not in (DRAFTED, SENDING):
+                return outcome(intent)
+            now = self.mailbox.draft(str(intent["draft_id"]))
+            if now is None:
+                if stage == SENDING:
+                    intent = _save(ledger, key, stage=SENT, sent_at=intent["send_started_at"])
+                return outcome(intent)
+            if now.message_id != intent.get("message_id"):
+                raise PermanentError(
+                    "the draft was edited by hand since aligner made it; leaving it in Drafts",
+                    "note",
+                )
+            self.mailbox.delete(now.draft_id)
+            return outcome(_save(ledger, key, stage=DELETED, deleted_at=at))
+
+    @contextmanager
+    def _serialised(self) -> Iterator[None]:
+        """One delivery attempt at a time, even for runs that skip the run lock."""
+        try:
+            with exclusive(self.lock_path, self.lock_wait):
+                yield
+        except LockTimeout as exc:
+            raise TransientError(f"another run is delivering the note ({exc})", "note") from None
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def _announce_creating(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
+        return _save(
+            ledger,
+            attempt.key,
+            stage=CREATING,
+            token=uuid.uuid4().hex,
+            delivery=attempt.delivery,
+            to=list(attempt.note.to),
+            subject=attempt.note.subject,
+            search=attempt.search,
+            content=attempt.content,
+            started_at=attempt.at,
+        )
+
+    def _create(
+        self, attempt: Attempt, ledger: Ledger, intent: dict[str, Json], *, fresh: bool
+    ) -> dict[str, Json]:
+        token = str(intent["token"])
+        found = None if fresh else self.mailbox.find(token, str(intent["search"]))
+        if found is not None:
+            return _save(ledger, attempt.key, **_drafted(found, str(intent["started_at"])))
+        if not attempt.may_start:
+            return intent
+        note = attempt.note
+        if not note.sender:
+            note = replace(note, sender=self.mailbox.address())
+        try:
+            created = self.mailbox.create(encode_raw(build_message(note, token)))
+        except SurfaceError as exc:
+            if exc.answered:  # Gmail refused it: no draft exists, starting over is safe
+                _save(ledger, attempt.key, stage=None)
+            else:  # lost on the way back: it may exist, and may leave Drafts before we look
+                _save(ledger, attempt.key, create_unconfirmed=True)
+            raise
+        return _save(ledger, attempt.key, **_drafted(created, attempt.at))
+
+    def _send(
+        self, attempt: Attempt, ledger: Ledger, intent: dict[str, Json], *, fresh: bool
+    ) -> dict[str, Json]:
+        draft_id = str(intent["draft_id"])
+        if not fresh and self.mailbox.draft(draft_id) is None:
+            # Sent by the attempt whose answer was lost: a sent draft no longer exists.
+            return _save(ledger, attempt.key, stage=SENT, sent_at=intent["send_started_at"])
+        if not attempt.may_start:
+            return intent
+        sent = self.mailbox.send(draft_id)
+        return _save(
+            ledger,
+            attempt.key,
+            stage=SENT,
+            sent_id=sent.message_id,
+            thread_id=sent.thread_id,
+            sent_at=attempt.at,
+        )
+
+
+def _drafted(ref: DraftRef, at: str) -> dict[str, Json]:
+    return {
+        "stage": DRAFTED,
+        "draft_id": ref.draft_id,
+        "message_id": ref.message_id,
+        "thread_id": ref.thread_id,
+        "drafted_at": at,
+    }
+
+
+def _save(ledger: Ledger, key: str, **fields: Json) -> dict[str, Json]:
+    """Record progress durably (committed before this returns) and give the merged intent."""
+    ledger.save_extra(key, fields)
+    return intent_of(ledger, key)

@@ -1,0 +1,271 @@
+"""What the note surface should do now (pure): deliver, finish, record, take back, or say why not.
+
+Inputs: the note as the theme renders it now (None when [note] is off), what Gmail showed
+(`read`), the delivery progress in the store, and the time. Every case ends in Change records:
+writes for Gmail work (or for recording what Gmail turned out to have done), notices otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from aligner.core.model import Change, Json, Ownership
+from aligner.render.text import local
+from aligner.surfaces.base import DiffContext
+from aligner.surfaces.note.delivery import CREATING, DELETED, DRAFTED, SENDING, SENT, is_delivered
+
+
+def preview(note: Json, sender: str | None) -> list[str]:
+    """The note in full, as `plan` shows it."""
+    lines = [f"From: {sender}"] if sender else []
+    lines.append("To: " + ", ".join(note["to"]))
+    if note["cc"]:
+        lines.append("Cc: " + ", ".join(note["cc"]))
+    lines += [f"Subject: {note['subject']}", ""]
+    lines += str(note["text"]).rstrip("\n").splitlines()
+    if note.get("html"):
+        lines += ["", "(also as HTML, with the themed signature)"]
+    return lines
+
+
+@dataclass(frozen=True)
+class NoteDiff:
+    surface: str
+    key: str
+    ctx: DiffContext
+    note: Json  # the rendered note, or None when [note] is disabled
+    current: Json  # from read(): stage, intent, draft (and from, before delivery)
+
+    @property
+    def intent(self) -> dict[str, Json]:
+        return dict(self.current.get("intent") or {})
+
+    @property
+    def stage(self) -> str:
+        return str(self.current["stage"])
+
+    @property
+    def draft(self) -> Json:
+        return self.current.get("draft")
+
+    def changes(self) -> list[Change]:
+        if self.ctx.revert or self.note is None:
+            return self._take_back()
+        if is_delivered(self.intent):
+            return [self._delivered()]
+        if self.stage == "none":
+            return self._first()
+        return self._in_flight()
+
+    # -- before delivery -------------------------------------------------------------------------
+
+    def _first(self) -> list[Change]:
+        send_at = _instant(self.note["send_at"])
+        if self._late:
+            return [self._missed(f"due {self._local(send_at)} but never delivered")]
+        if self.ctx.now < send_at:
+            verb = "drafted in Gmail" if self._delivery == "draft" else "sent"
+            return [
+                self._notice(
+                    f"will be {verb} at {self._local(send_at)}",
+                    payload={"preview": preview(self.note, self._sender)},
+                )
+            ]
+        return [self._deliver(self._delivery, "")]
+
+    def _in_flight(self) -> list[Change]:
+        draft, draft_id = self.draft, self.intent.get("draft_id")
+        if self.stage == CREATING:
+            if draft is None and self.intent.get("create_unconfirmed") and not self.ctx.force:
+                return [
+                    self._notice(
+                        "the last attempt to draft it lost Gmail's answer and no such draft is "
+                        "in Drafts now: it may have been made and then sent or deleted, so it "
+                        "is not delivered again (check Gmail; apply --force delivers it anyway)"
+                    )
+                ]
+            if draft is None:
+                if self._late:
+                    return [self._missed("the earlier attempt to draft it did not reach Gmail")]
+                return [
+                    self._deliver(self._delivery, " (again: the last attempt did not get through)")
+                ]
+            found = f"found the draft {draft['id']} the interrupted run made"
+            if self._delivery == "draft":
+                return [self._record(f"{found}; recording it", "active")]
+            if self._late:
+                return [self._record(f"{found}; recording it, not sending: too late", "active")]
+            return [self._deliver("send", f" ({found})")]
+        if draft is None and self.stage == SENDING:
+            return [
+                self._record(
+                    f"the send of draft {draft_id} went through though its answer was lost; "
+                    "recording it as sent",
+                    "released",
+                )
+            ]
+        if draft is None:
+            return [
+                self._notice(
+                    f"the draft {draft_id} aligner made is no longer in Drafts "
+                    "(sent or deleted by you); not sending it",
+                    ownership="released",
+                )
+            ]
+        if self._late:
+            return [self._missed(f"the draft {draft_id} was not sent; it is in your Drafts")]
+        return [self._deliver("send", f" (the draft {draft_id} made earlier)")]
+
+    # -- after delivery --------------------------------------------------------------------------
+
+    def _delivered(self) -> Change:
+        intent, ownership = self.intent, "keep"
+        drafted = f"{self._when('drafted_at')} (Gmail draft {intent.get('draft_id')})"
+        if self.stage == SENT:
+            sent_id = intent.get("sent_id") or "id unknown: the answer was lost"
+            summary = f"already sent {self._when('sent_at')} (Gmail message {sent_id})"
+        elif self.stage == DELETED:
+            summary = f"already drafted {drafted}, then deleted by revert; not delivered again"
+        elif self.draft is None:
+            summary = (
+                f"already drafted {drafted}; it has left Drafts (sent or deleted by you) "
+                "and is not re-created"
+            )
+            ownership = "released"
+        elif self.draft["message_id"] != intent.get("message_id"):
+            summary = f"already drafted {drafted}, since edited by you; it is in your Drafts"
+        else:
+            summary = f"already drafted {drafted}; it is waiting in your Drafts"
+        if self.note.get("content") != intent.get("content"):
+            summary += "; the note in the theme file changed since and is not delivered again"
+        return self._notice(summary, ownership=ownership)  # type: ignore[arg-type]
+
+    # -- revert ----------------------------------------------------------------------------------
+
+    def _take_back(self) -> list[Change]:
+        draft, draft_id = self.draft, self.intent.get("draft_id")
+        if self.stage == "none" and self.note is not None:
+            return [
+                self._notice("not delivered while aligner is reverted (edit the theme to resume)")
+            ]
+        if self.stage in ("none", DELETED):
+            return []
+        if self.stage == SENT or (self.stage == SENDING and draft is None):
+            when = self._when("sent_at") if self.stage == SENT else "already"
+            return [
+                self._notice(
+                    f"the note was sent {when}: a sent email cannot be unsent",
+                    ownership="released",
+                )
+            ]
+        if draft is None:
+            gone = (
+                "the earlier attempt to draft it did not reach Gmail"
+                if self.stage == CREATING
+                else f"the draft {draft_id} is no longer in Drafts (sent or deleted by you)"
+            )
+            return [self._notice(f"{gone}; nothing to take back", ownership="released")]
+        if self.stage in (DRAFTED, SENDING) and draft["message_id"] != self.intent.get(
+            "message_id"
+        ):
+            return [
+                Change(
+                    self.surface,
+                    self.key,
+                    "conflict",
+                    self.intent.get("message_id"),
+                    draft["message_id"],
+                    f"the draft {draft_id} was edited by hand since aligner made it; "
+                    "leaving it in Drafts",
+                    writes=False,
+                    ownership="released",
+                )
+            ]
+        return [
+            Change(
+                self.surface,
+                self.key,
+                "delete",
+                {"draft_id": draft["id"]},
+                None,
+                f"delete the unsent draft {draft['id']} aligner made",
+                ownership="restored",
+                payload={"at": self.ctx.now.isoformat()},
+            )
+        ]
+
+    # -- building blocks -------------------------------------------------------------------------
+
+    @property
+    def _late(self) -> bool:
+        return self.ctx.now >= _instant(self.note["deadline"])
+
+    @property
+    def _delivery(self) -> str:
+        return str(self.intent.get("delivery") or self.note["delivery"])
+
+    @property
+    def _sender(self) -> str | None:
+        sender = self.current.get("from")
+        return str(sender) if sender else None
+
+    def _deliver(self, action: str, why: str) -> Change:
+        note = {**self.note, "delivery": self._delivery, "from": self._sender}
+        to = ", ".join(note["to"])
+        if action == "draft":
+            summary = f"draft to {to}: “{note['subject']}” (waits in Gmail Drafts for you){why}"
+        else:
+            summary = f"send to {to}: “{note['subject']}”{why}"
+        return Change(
+            self.surface,
+            self.key,
+            action,
+            None,
+            note,
+            summary,
+            ownership="active" if action == "draft" else "released",
+            payload={"at": self.ctx.now.isoformat(), "preview": preview(note, self._sender)},
+        )
+
+    def _record(self, summary: str, ownership: Ownership) -> Change:
+        note = {**self.note, "delivery": self._delivery}
+        return Change(
+            self.surface,
+            self.key,
+            "record",
+            None,
+            note,
+            summary,
+            ownership=ownership,
+            payload={"at": self.ctx.now.isoformat()},
+        )
+
+    def _missed(self, why: str) -> Change:
+        return self._notice(f"missed: {why} before the interview started; not delivering it now")
+
+    def _notice(
+        self, summary: str, *, ownership: Ownership = "keep", payload: dict[str, Json] | None = None
+    ) -> Change:
+        return Change(
+            self.surface,
+            self.key,
+            "notice",
+            None,
+            summary,  # distinct notices must differ here: the journal skips a repeated one
+            summary,
+            writes=False,
+            ownership=ownership,
+            payload=payload or {},
+        )
+
+    def _when(self, field: str) -> str:
+        value = self.intent.get(field)
+        return self._local(_instant(value)) if value else "earlier"
+
+    def _local(self, moment: datetime) -> str:
+        return local(moment, self.ctx.config.zone)
+
+
+def _instant(text: Json) -> datetime:
+    return datetime.fromisoformat(str(text))

@@ -1,0 +1,128 @@
+"""The Gmail calls the note needs, with the gmail.compose scope only.
+
+Reads (profile, drafts.get/list) are retried when that is safe; drafts.create and drafts.send are
+never retried and go through a transport that sends them at most once (see google_transport), so a
+lost answer surfaces as a TransientError and the caller asks Gmail what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aligner.state.settings import Settings
+from aligner.surfaces.note.message import NOTE_HEADER
+from aligner.vendors.google.client import (
+    GMAIL_COMPOSE,
+    GoogleStatus,
+    authorized_http,
+    build_service,
+    execute,
+)
+
+SURFACE = "note"
+SEARCH_PAGES = 5
+
+
+@dataclass(frozen=True)
+class DraftRef:
+    draft_id: str
+    message_id: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class SentRef:
+    message_id: str
+    thread_id: str
+
+
+class NoteMailbox:
+    def __init__(self, service: Any, http: Any) -> None:
+        self.drafts = service.users().drafts()
+        self.users = service.users()
+        self.http = http
+
+    @classmethod
+    def connect(cls, settings: Settings) -> NoteMailbox:
+        service = build_service(settings, "gmail", "v1", SURFACE)
+        return cls(service, authorized_http(settings, SURFACE))
+
+    def _run(self, request: Any, *, retry: bool, expect: tuple[int, ...] = ()) -> Any:
+        request.http = self.http
+        try:
+            return execute(request, SURFACE, GMAIL_COMPOSE, retry=retry, expect=expect)
+        finally:
+            self.http.close()  # httplib2 keeps sockets open otherwise
+
+    def address(self) -> str:
+        profile = self._run(self.users.getProfile(userId="me"), retry=True)
+        return str(profile.get("emailAddress", ""))
+
+    def draft(self, draft_id: str) -> DraftRef | None:
+        """The draft as it is now, or None when it is gone (sent or deleted)."""
+        try:
+            found = self._run(
+                self.drafts.get(userId="me", id=draft_id, format="minimal"),
+                retry=True,
+                expect=(404,),
+            )
+        except GoogleStatus:
+            return None
+        return _draft_ref(found)
+
+    def create(self, raw: str) -> DraftRef:
+        request = self.drafts.create(userId="me", body={"message": {"raw": raw}})
+        return _draft_ref(self._run(request, retry=False))
+
+    def send(self, draft_id: str) -> SentRef:
+        sent = self._run(self.drafts.send(userId="me", body={"id": draft_id}), retry=False)
+        return SentRef(str(sent.get("id", "")), str(sent.get("threadId", "")))
+
+    def delete(self, draft_id: str) -> bool:
+        """Delete a draft; False when it was already gone."""
+        try:
+            self._run(self.drafts.delete(userId="me", id=draft_id), retry=True, expect=(404,))
+        except GoogleStatus:
+            return False
+        return True
+
+    def find(self, token: str, query: str) -> DraftRef | None:
+        """The draft carrying aligner's token in its X-Aligner-Note header, if Gmail has it."""
+        page_token = None
+        for _ in range(SEARCH_PAGES):
+            listed = self._run(
+                self.drafts.list(userId="me", q=query, maxResults=100, pageToken=page_token),
+                retry=True,
+            )
+            for item in listed.get("drafts", []):
+                if self._token_of(str(item["id"])) == token:
+                    return DraftRef(
+                        str(item["id"]),
+                        str(item["message"]["id"]),
+                        str(item["message"].get("threadId", "")),
+                    )
+            page_token = listed.get("nextPageToken")
+            if not page_token:
+                return None
+        return None
+
+    def _token_of(self, draft_id: str) -> str | None:
+        try:
+            found = self._run(
+                self.drafts.get(userId="me", id=draft_id, format="metadata"),
+                retry=True,
+                expect=(404,),
+            )
+        except GoogleStatus:
+            return None
+        headers = found.get("message", {}).get("payload", {}).get("headers", [])
+        for header in headers:
+            if str(header.get("name", "")).lower() == NOTE_HEADER.lower():
+                return str(header.get("value", "")).strip()
+        return None
+
+
+def _draft_ref(draft: Any) -> DraftRef:
+    message = draft.get("message", {})
+    return DraftRef(str(draft["id"]), str(message.get("id", "")), str(message.get("threadId", "")))

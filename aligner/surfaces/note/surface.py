@@ -1,0 +1,239 @@
+"""The pre-interview note: a short email that names a result, drafted or sent exactly once.
+
+At `[note] send_at` (or the first run after it), while the interview has not started, the note
+goes to Gmail: as a draft (delivery "draft") or as a draft that is then sent ("send"). Once
+delivered it is never delivered again, whatever the theme file says later. After the interview
+started, a note that never went is reported as missed. `revert` deletes the draft when it is
+still the unsent, unedited draft aligner made; a sent email cannot be unsent.
+
+How exactly-once is kept is in `delivery`; the message itself in `message`; the Gmail calls
+(gmail.compose only) in `gmail` (all in this package).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from aligner.core.model import Change, Json, Record
+from aligner.errors import ConfigError, PermanentError
+from aligner.render.text import local
+from aligner.state.settings import Settings
+from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.note.delivery import (
+    CREATING,
+    DELETED,
+    DRAFTED,
+    SENDING,
+    SENT,
+    Attempt,
+    NoteDelivery,
+    is_delivered,
+)
+from aligner.surfaces.note.diff import NoteDiff
+from aligner.surfaces.note.gmail import DraftRef, NoteMailbox
+from aligner.surfaces.note.message import (
+    NoteContent,
+    address_problem,
+    html_body,
+    one_line,
+    parse_address,
+    with_signature_text,
+)
+from aligner.surfaces.signature.html import html_to_text, themed_block
+from aligner.theme.schema import ThemeConfig, slugify
+from aligner.theme.templates import referenced_metrics, render
+from aligner.vendors.google.client import GMAIL_COMPOSE
+
+GENERIC = "a generic note is the mistake this step exists to avoid"
+
+
+def note_key(config: ThemeConfig) -> str:
+    """One note per interview (company and start time), whatever the theme is called: renaming
+    the theme or its id never delivers the note again; a rescheduled interview gets a new one."""
+    start = config.schedule.interview_start
+    return f"{slugify(config.interview.company or 'interview')}-{start:%Y%m%dT%H%MZ}"
+
+
+def rendered_note(config: ThemeConfig) -> dict[str, Json]:
+    """The note as it would go now: rendered subject, text and (with the signature) HTML."""
+    note = config.note
+    subject = one_line(render(config, "note.subject", note.subject))
+    body = render(config, "note.body", note.body)
+    html: str | None = None
+    if note.include_signature:
+        block = themed_block(config)
+        text = with_signature_text(body, html_to_text(block))
+        html = html_body(body, block)
+    else:
+        text = with_signature_text(body, "")
+    content = {"to": list(note.to), "cc": list(note.cc), "subject": subject, "text": text}
+    return {
+        "delivery": note.delivery,
+        **content,
+        "html": html,
+        "send_at": config.instant(note.send_at, "note.send_at").isoformat(),
+        "deadline": config.schedule.interview_start.isoformat(),
+        "content": hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16],
+    }
+
+
+def content_of(note: Mapping[str, Json], sender: str | None) -> NoteContent:
+    return NoteContent(
+        tuple(note["to"]),
+        tuple(note["cc"]),
+        str(note["subject"]),
+        str(note["text"]),
+        note.get("html"),
+        sender,
+    )
+
+
+class InterviewNote(Surface):
+    name = "note"
+    title = "Pre-interview note"
+    scopes = (GMAIL_COMPOSE,)
+    secrets = ("google_access_token", "google_credentials")
+
+    def __init__(self, mailbox: NoteMailbox, delivery: NoteDelivery) -> None:
+        self.mailbox = mailbox
+        self.delivery = delivery
+
+    # -- pure ------------------------------------------------------------------------------
+
+    @classmethod
+    def enabled(cls, config: ThemeConfig) -> bool:
+        return config.note.enabled
+
+    @classmethod
+    def check(cls, config: ThemeConfig) -> list[Finding]:
+        note = config.note
+        findings = _address_findings("note.to", note.to)
+        findings += _address_findings("note.cc", note.cc)
+        if not note.to:
+            findings.append(Finding("note.to", "needs at least one recipient address"))
+        try:
+            send_at = config.instant(note.send_at, "note.send_at")
+            if send_at >= config.schedule.interview_start:
+                findings.append(
+                    Finding(
+                        "note.send_at",
+                        "is not before interview.starts_at, so the note would never go out",
+                    )
+                )
+            rendered = rendered_note(config)
+        except ConfigError as exc:
+            return findings + [Finding.from_problem(p) for p in exc.problems]
+        if not rendered["subject"]:
+            findings.append(Finding("note.subject", "renders empty"))
+        if not referenced_metrics(config, note.body):
+            findings.append(Finding("note.body", _no_metric_message(config)))
+        return findings
+
+    @classmethod
+    def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]:
+        if not config.note.enabled:
+            return {note_key(config): None}
+        return {note_key(config): rendered_note(config)}
+
+    @classmethod
+    def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
+        try:
+            send_at = config.instant(config.note.send_at, "note.send_at")
+        except ConfigError:
+            return []
+        verb = "drafted in Gmail" if config.note.delivery == "draft" else "sent"
+        return [(send_at, f"pre-interview note {verb}")]
+
+    # -- I/O -------------------------------------------------------------------------------
+
+    @classmethod
+    def connect(cls, settings: Settings) -> InterviewNote:
+        mailbox = NoteMailbox.connect(settings)
+        lock = settings.state_dir / "note.lock"
+        return cls(mailbox, NoteDelivery(mailbox, lock, settings.lock_wait))
+
+    def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
+        """One call: the profile before delivery, the draft while one is aligner's, none after."""
+        key = note_key(config)
+        record = records.get(key)
+        intent = dict(record.extra) if record else {}
+        stage = intent.get("stage")
+        current: dict[str, Json] = {"stage": stage or "none", "intent": intent, "draft": None}
+        if stage is None:
+            current["from"] = self.mailbox.address()
+        elif stage == CREATING:
+            found = self.mailbox.find(str(intent["token"]), str(intent["search"]))
+            current["draft"] = _draft_json(found)
+        elif stage in (DRAFTED, SENDING):
+            current["draft"] = _draft_json(self.mailbox.draft(str(intent["draft_id"])))
+        return {key: current}
+
+    def diff(
+        self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
+    ) -> list[Change]:
+        key = note_key(ctx.config)
+        return NoteDiff(self.name, key, ctx, desired.get(key), current[key]).changes()
+
+    def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        at = str(change.payload["at"])
+        if change.action == "delete":
+            return self.delivery.take_back(change.key, at, ledger)
+        if change.action not in ("draft", "send", "record"):
+            raise PermanentError(f"the note cannot {change.action}", self.name)
+        note = change.after
+        sender = note.get("from")
+        first = parse_address(str(note["to"][0])).addr_spec if note.get("to") else ""
+        attempt = Attempt(
+            key=change.key,
+            note=content_of(note, str(sender) if sender else None),
+            delivery=str(note["delivery"]),
+            search=f"to:{first}" if first else "",
+            content=str(note["content"]),
+            at=at,
+            may_start=change.action != "record",
+        )
+        return self.delivery.deliver(attempt, ledger)
+
+    def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
+        state = current.get(note_key(config)) or {}
+        intent = state.get("intent") or {}
+        stage = state.get("stage", "none")
+        subject = f"“{intent.get('subject', '')}”"
+        if stage == "none":
+            when = local(config.instant(config.note.send_at, "note.send_at"), config.zone)
+            return [f"not delivered yet (due {when})"]
+        if stage == SENT:
+            return [f"sent {subject} (Gmail message {intent.get('sent_id') or 'id unknown'})"]
+        if stage == DRAFTED and is_delivered(intent):
+            where = "waiting in Drafts" if state.get("draft") else "no longer in Drafts"
+            return [f"draft {intent.get('draft_id')} {subject} {where}"]
+        if stage == DELETED:
+            return ["the draft aligner made was deleted by revert"]
+        return [f"delivery in progress ({stage}); the next run finishes it"]
+
+
+def _draft_json(found: DraftRef | None) -> Json:
+    if found is None:
+        return None
+    return {"id": found.draft_id, "message_id": found.message_id}
+
+
+def _address_findings(field: str, addresses: tuple[str, ...]) -> list[Finding]:
+    findings = []
+    for index, address in enumerate(addresses):
+        problem = address_problem(address)
+        if problem:
+            findings.append(Finding(f"{field}[{index}]", problem))
+    return findings
+
+
+def _no_metric_message(config: ThemeConfig) -> str:
+    example = config.metrics[0].id if config.metrics else "latency"
+    hint = "" if config.metrics else " (add a [[metrics]] table first)"
+    return (
+        f"references no metric: {GENERIC}; name the result you will discuss, "
+        f"e.g. {{{{ metrics.{example} | change }}}}{hint}"
+    )

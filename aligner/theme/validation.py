@@ -1,0 +1,43 @@
+"""Whole-theme validation: the schema (config.py) plus what each enabled surface checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aligner.errors import ConfigError
+from aligner.surfaces import REGISTRY
+from aligner.surfaces.base import Finding
+from aligner.theme.schema import ThemeConfig, load_config
+
+
+@dataclass(frozen=True)
+class CheckedTheme:
+    config: ThemeConfig
+    warnings: tuple[Finding, ...]
+
+
+def findings(config: ThemeConfig) -> list[Finding]:
+    found: list[Finding] = []
+    for cls in REGISTRY:
+        if cls.enabled(config):
+            found.extend(cls.check(config))
+    return found
+
+
+def load_theme(path: Path, *, strict: bool = True) -> CheckedTheme:
+    """Load and fully validate a theme file. Errors raise ConfigError; warnings come back.
+
+    With strict=False (for giving things back), only an unreadable file is an error: what the
+    surfaces would refuse to show comes back as warnings.
+    """
+    config = load_config(path)
+    found = findings(config)
+    errors = [f for f in found if f.severity == "error"]
+    if errors and strict:
+        raise ConfigError([str(f) for f in errors])
+    warnings = [f for f in found if f.severity == "warning"]
+    warnings += [
+        Finding(f.field, f"{f.message} (ignored: nothing new is shown)", "warning") for f in errors
+    ]
+    return CheckedTheme(config, tuple(warnings))

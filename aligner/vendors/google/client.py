@@ -1,0 +1,299 @@
+"""Google API access shared by the Calendar, signature and note surfaces.
+
+- Clients: google-api-python-client with its bundled (static) discovery documents; requests go
+  to ALIGNER_GOOGLE_API_ROOT (Calendar under `{root}calendar/v3/`, Gmail under `{root}gmail/v1/`).
+- Credentials: ALIGNER_GOOGLE_ACCESS_TOKEN (a raw bearer token) wins over
+  ALIGNER_GOOGLE_CREDENTIALS (an authorized-user JSON, refreshed as google-auth does).
+- `execute` retries only what is safe to retry (never pass retry=True for a send), honours
+  Retry-After, and turns failures into aligner's error tree. Statuses a caller wants to handle
+  itself (404, 409, ...) come back as `GoogleStatus`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httplib2
+from google.auth.credentials import Credentials as AnyCredentials
+from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.oauth2 import service_account
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
+from aligner.state.credentials import require_private
+from aligner.state.settings import Settings, is_loopback
+from aligner.vendors.google.transport import SingleAttemptHttp
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+CALENDAR_EVENTS = SCOPE_PREFIX + "calendar.events"
+GMAIL_SETTINGS_BASIC = SCOPE_PREFIX + "gmail.settings.basic"
+GMAIL_COMPOSE = SCOPE_PREFIX + "gmail.compose"
+# The scope each Google surface needs (a surface class's own `scopes` says the same).
+SURFACE_SCOPES = {
+    "calendar": (CALENDAR_EVENTS,),
+    "signature": (GMAIL_SETTINGS_BASIC,),
+    "note": (GMAIL_COMPOSE,),
+}
+ALL_SCOPES = (CALENDAR_EVENTS, GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE)
+
+MAX_ATTEMPTS = 4
+BACKOFF_BASE = 0.25  # seconds; doubled per attempt
+MAX_SLEEP = 30.0
+_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+_ENDPOINT_PATH = {"calendar": "calendar/v3/", "gmail": ""}
+
+
+class GoogleStatus(Exception):
+    """An HTTP error status the caller asked to handle itself."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        super().__init__(f"{status} {reason}: {message}")
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    reason: str
+    message: str
+    retry_after: float | None
+
+
+def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
+    """Google credentials, first found: ALIGNER_GOOGLE_ACCESS_TOKEN, a service account acting
+    as ALIGNER_GOOGLE_SUBJECT (domain-wide delegation), then the authorized-user JSON
+    (ALIGNER_GOOGLE_CREDENTIALS, or the one `aligner auth google` wrote). Credential files
+    others can read are refused, as ssh does."""
+    if settings.google_access_token is not None:
+        try:
+            return Credentials(token=settings.google_access_token.get_secret_value())
+        except AuthError as exc:  # a refused secret says how to fix it
+            raise AuthError(str(exc), surface) from None
+    if settings.google_service_account is not None:
+        return _service_account(settings, settings.google_service_account, surface)
+    path = settings.google_credentials
+    if path is not None:
+        _require_file(path, "ALIGNER_GOOGLE_CREDENTIALS", surface)
+        try:
+            return _authorized_user(settings, path)
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise AuthError(
+                f"{path} is not an authorized-user credentials file ({exc}): "
+                "run `aligner auth google`",
+                surface,
+            ) from None
+    raise AuthError(
+        "no Google credentials: run `aligner auth google` (or set ALIGNER_GOOGLE_ACCESS_TOKEN, "
+        "or ALIGNER_GOOGLE_SERVICE_ACCOUNT with ALIGNER_GOOGLE_SUBJECT)",
+        surface,
+    )
+
+
+_SHARED: dict[tuple[str, int, str], AnyCredentials] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _authorized_user(settings: Settings, path: Path) -> AnyCredentials:
+    """One credentials object per file version, shared by every surface (and every run of the
+    daemon): its access token is refreshed once, not once per surface."""
+    key = (str(path), path.stat().st_mtime_ns, settings.google_api_root)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            creds: Credentials = Credentials.from_authorized_user_file(str(path))
+            _SHARED[key] = _one_refresh_at_a_time(_sandbox_token_uri(settings, creds))
+        return _SHARED[key]
+
+
+def _one_refresh_at_a_time(creds: AnyCredentials) -> AnyCredentials:
+    """Surfaces read concurrently: the first to find the token stale refreshes it, the others
+    wait and use the new one instead of refreshing again."""
+    refresh, lock = creds.refresh, threading.Lock()
+
+    def serialised(request: Any) -> None:
+        seen = creds.token
+        with lock:
+            if creds.token != seen and creds.valid:
+                return
+            refresh(request)
+
+    creds.refresh = serialised  # type: ignore[method-assign]
+    return creds
+
+
+def _require_file(path: Path, variable: str, surface: str) -> None:
+    if not path.is_file():
+        raise AuthError(
+            f"{variable} points at {path}, which does not exist (run `aligner auth google`)",
+            surface,
+        )
+    require_private(path, surface)
+
+
+def _service_account(settings: Settings, path: Path, surface: str) -> AnyCredentials:
+    """A service account key acting as the user (Workspace domain-wide delegation)."""
+    _require_file(path, "ALIGNER_GOOGLE_SERVICE_ACCOUNT", surface)
+    if not settings.google_subject:
+        raise AuthError(
+            "ALIGNER_GOOGLE_SERVICE_ACCOUNT needs ALIGNER_GOOGLE_SUBJECT: the email of the "
+            "user to act as",
+            surface,
+        )
+    scopes = list(SURFACE_SCOPES.get(surface, ALL_SCOPES))
+    try:
+        account = service_account.Credentials.from_service_account_file(str(path), scopes=scopes)
+    except (ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise AuthError(f"{path} is not a service account key file ({exc})", surface) from None
+    delegated: AnyCredentials = account.with_subject(settings.google_subject)
+    return _sandbox_token_uri(settings, delegated)
+
+
+def _sandbox_token_uri(settings: Settings, creds: AnyCredentials) -> AnyCredentials:
+    """google-auth always refreshes at Google's endpoint; a loopback sandbox serves its own."""
+    if not is_loopback(settings.google_api_root):
+        return creds
+    root = settings.google_api_root.rstrip("/") + "/"
+    moved: AnyCredentials = creds.with_token_uri(root + "token")  # type: ignore[attr-defined]
+    return moved
+
+
+def authorized_http(settings: Settings, surface: str) -> AuthorizedHttp:
+    """Credentials over a transport that sends each write at most once (see google_transport)."""
+    # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
+    proxy = None if is_loopback(settings.google_api_root) else httplib2.proxy_info_from_environment
+    transport = SingleAttemptHttp(timeout=30, proxy_info=proxy)
+    return AuthorizedHttp(load_credentials(settings, surface), http=transport)
+
+
+def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
+    """A discovery client for `api` pointed at the configured root, with static discovery."""
+    root = settings.google_api_root.rstrip("/") + "/"
+    return build(
+        api,
+        version,
+        http=authorized_http(settings, surface),
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": root + _ENDPOINT_PATH[api]},
+    )
+
+
+def error_info(exc: HttpError) -> ErrorInfo:
+    status = int(exc.resp.status)
+    reason, message = "", str(getattr(exc, "reason", "") or "")
+    try:
+        error = json.loads(exc.content or b"{}").get("error", {})
+        if isinstance(error, dict):
+            message = error.get("message", message)
+            reason = (error.get("errors") or [{}])[0].get("reason", "") or error.get("status", "")
+    except (ValueError, AttributeError):
+        pass
+    retry = exc.resp.get("retry-after")
+    retry_after = float(retry) if retry and str(retry).replace(".", "", 1).isdigit() else None
+    return ErrorInfo(status, reason, message, retry_after)
+
+
+def is_retryable(info: ErrorInfo) -> bool:
+    return (
+        info.status == 429
+        or info.status >= 500
+        or (info.status == 403 and info.reason in _RATE_REASONS)
+    )
+
+
+def translate(info: ErrorInfo, surface: str, scope: str) -> SurfaceError:
+    if info.status == 401:
+        return AuthError(
+            f"Google rejected the credentials ({info.message or 'invalid'}): get a "
+            "fresh access token or run `aligner auth google` again",
+            surface,
+        )
+    if info.status == 403 and info.reason in (
+        "insufficientPermissions",
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "forbidden",
+        "PERMISSION_DENIED",
+    ):
+        return AuthError(
+            f"the Google credentials lack a scope: grant {scope} (run `aligner auth google` again)",
+            surface,
+        )
+    if is_retryable(info):
+        return TransientError(
+            f"Google is unavailable right now ({info.status} "
+            f"{info.reason}); the next run will try again",
+            surface,
+            info.retry_after,
+        )
+    return PermanentError(
+        f"Google refused the request ({info.status} {info.reason}: {info.message})", surface
+    )
+
+
+def execute(
+    request: Any, surface: str, scope: str, *, retry: bool, expect: tuple[int, ...] = ()
+) -> Any:
+    """Run one API request. `retry` only for calls that are safe to send twice."""
+    attempts = MAX_ATTEMPTS if retry else 1
+    for attempt in range(attempts):
+        try:
+            return request.execute(num_retries=0)
+        except HttpError as exc:
+            info = error_info(exc)
+            if info.status in expect:
+                raise GoogleStatus(info.status, info.reason, info.message) from None
+            if not (is_retryable(info) and attempt + 1 < attempts):
+                error = translate(info, surface, scope)
+                error.http_status = info.status
+                raise error from None
+            _sleep(attempt, info.retry_after)
+        except RefreshError as exc:
+            raise _refresh_failed(exc, request, surface) from None
+        except GoogleAuthError as exc:
+            raise AuthError(f"Google credentials problem: {_first_line(exc)}", surface) from None
+        except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
+            if attempt + 1 >= attempts:
+                raise TransientError(
+                    f"cannot reach Google ({type(exc).__name__}: {exc}); the "
+                    "next run will try again",
+                    surface,
+                ) from None
+            _sleep(attempt, None)
+    raise AssertionError("unreachable")
+
+
+def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> AuthError:
+    """A rejected token: a bare access token cannot refresh itself, a stored grant can fail to."""
+    credentials = getattr(getattr(request, "http", None), "credentials", None)
+    if credentials is not None and not getattr(credentials, "refresh_token", None):
+        return AuthError(
+            "Google rejected the access token (expired or revoked): get a fresh one for "
+            "ALIGNER_GOOGLE_ACCESS_TOKEN (e.g. `gcloud auth print-access-token`), or run "
+            "`aligner auth google` for credentials that refresh themselves",
+            surface,
+        )
+    return AuthError(
+        f"Google credentials could not be refreshed ({_first_line(exc)}): "
+        "run `aligner auth google` again",
+        surface,
+    )
+
+
+def _sleep(attempt: int, retry_after: float | None) -> None:
+    delay = retry_after if retry_after is not None else BACKOFF_BASE * (2**attempt)
+    time.sleep(min(delay, MAX_SLEEP))
+
+
+def _first_line(exc: Exception) -> str:
+    # google-auth's errors carry (message, response body): the message alone reads well
+    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
