@@ -1,202 +1,130 @@
-"""The `auth` group (`auth google`, `auth slack`) and `doctor`, registered in aligner.cli.
+"""`aligner auth NAME`: one command per account an enabled-or-not surface can act as.
 
-Everything printed goes through the CLI's scrubbing Output; tokens obtained here are added to its
-list of secrets the moment they exist.
+The accounts bring their own sign-in flows (`Account.auth()`); this module turns each flow's
+declared options into click options and gives it a way to talk to the person (`AuthTalk`)
+through the scrubbing Output: every token learnt is added to the secrets never printed.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from aligner.cli import EXIT_FAILED, State, config_option, handled
-from aligner.core.doctor import Check, run_checks
+from aligner.cli.context import EXIT_FAILED, State, config_option, handled, pass_state
 from aligner.errors import ConfigError
-from aligner.theme.schema import ThemeConfig
-from aligner.theme.validation import load_theme
-from aligner.vendors.google import oauth as auth_google
-from aligner.vendors.slack import oauth as auth_slack
 
-MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "unknown": "?"}
-pass_state = click.make_pass_decorator(State)
+if TYPE_CHECKING:
+    from aligner.surfaces.base import Account, AuthFlow, AuthOption
+    from aligner.theme.schema import ThemeConfig
 
 
-def remember_secrets(state: State, *values: str | None) -> None:
-    state.output.secrets.extend(v for v in values if v and len(v) >= 4)
+class CliTalk:
+    """How a sign-in flow talks to the person on a terminal (an `AuthTalk`)."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def say(self, text: str) -> None:
+        self.state.output.print(text)
+
+    def warn(self, text: str) -> None:
+        self.state.output.error(text)
+
+    def secret(self, prompt: str) -> str:
+        if not sys.stdin.isatty():  # piped in: read it plainly, no echo warning
+            return sys.stdin.readline().strip()
+        return str(click.prompt(prompt, hide_input=True)).strip()
+
+    def keep_secret(self, *values: str | None) -> None:
+        self.state.remember_secrets(*values)
+
+    def show_url(self, url: str, *, open_browser: bool) -> None:
+        if open_browser:
+            self.say("Opening your browser. If it does not open, visit this URL:")
+        else:
+            self.say("Open this URL in a browser and allow access:")
+        self.say(url)
 
 
-def announce_url(state: State, url: str, no_browser: bool) -> None:
-    if no_browser:
-        state.output.print("Open this URL in a browser and allow access:")
-    else:
-        state.output.print("Opening your browser. If it does not open, visit this URL:")
-    state.output.print(url)
+def _accounts() -> dict[str, Account]:
+    from aligner.surfaces import all_accounts
+
+    return {account.name: account for account in all_accounts() if account.auth() is not None}
 
 
-@click.group(short_help="Get and store Slack or Google credentials.")
+class AccountsGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_accounts())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        account = _accounts().get(cmd_name)
+        flow = account.auth() if account is not None else None
+        if account is None or flow is None:
+            return None
+        return _command(account, flow)
+
+
+@click.group(cls=AccountsGroup, short_help="Get and store credentials for an account.")
 def auth() -> None:
-    """Get credentials for Slack and Google and store them privately (mode 0600)."""
+    """Get credentials for the accounts surfaces use and store them privately (mode 0600)."""
 
 
-@auth.command("google")
-@click.option(
-    "--client-secrets",
-    type=click.Path(path_type=Path),
-    default=None,
-    help='OAuth client file of type "Desktop app" (default: $ALIGNER_GOOGLE_CLIENT_SECRETS).',
-)
-@click.option("--no-browser", is_flag=True, help="Print the URL instead of opening a browser.")
-@click.option("--port", default=0, show_default=True, help="Loopback port for the redirect.")
-@config_option
-@pass_state
-@handled
-def auth_google_command(
-    state: State,
-    client_secrets: Path | None,
-    no_browser: bool,
-    port: int,
-    config_path: Path | None,
-) -> None:
-    """Authorize aligner for the enabled Google surfaces (asks only for their scopes)."""
-    config = state.theme(config_path).config
-    settings = state.settings()
-    source = client_secrets or settings.google_client_secrets
-    if source is None:
-        raise ConfigError(
-            '--client-secrets: give the OAuth client file ("Desktop app") from your Google '
-            "Cloud project, or set ALIGNER_GOOGLE_CLIENT_SECRETS"
-        )
-    scopes = auth_google.needed_scopes(config)
-    flow = auth_google.load_client(source, scopes)
-    state.output.print("Asking Google for: " + ", ".join(map(auth_google.short, scopes)))
-    creds = auth_google.authorize(
-        flow,
-        announce=lambda url: announce_url(state, url, no_browser),
-        open_browser=not no_browser,
-        port=port,
-    )
-    remember_secrets(state, creds.token, creds.refresh_token, creds.client_secret)
-    grant = auth_google.save_grant(creds, settings.google_credentials_target, scopes)
-    granted = ", ".join(map(auth_google.short, grant.scopes))
-    state.output.print(f"Saved Google credentials to {grant.path} (mode 0600). Granted: {granted}")
-    if grant.missing:
-        missing = ", ".join(map(auth_google.short, grant.missing))
-        state.output.error(
-            f"error: Google did not grant {missing}: run `aligner auth google` again and "
-            "allow every requested access"
-        )
-        sys.exit(EXIT_FAILED)
+def _option(spec: AuthOption) -> Callable[[Any], Any]:
+    extra: dict[str, Any] = {}
+    if spec.is_flag:
+        extra["is_flag"] = True
+    elif spec.flag_value is not None:
+        extra.update(is_flag=False, flag_value=spec.flag_value)
+    elif spec.path:
+        extra["type"] = click.Path(path_type=Path)
+    elif spec.default is not None:
+        extra.update(default=spec.default, show_default=True)
+    return click.option(spec.flag, default=spec.default, help=spec.help, **extra)
 
 
-@auth.command("slack")
-@click.option(
-    "--token",
-    is_flag=False,
-    flag_value="-",
-    default=None,
-    help="Store an existing user token (xoxp-…); with no value it is read from a hidden prompt.",
-)
-@click.option(
-    "--client-id", default=None, help="Your Slack app's client id ($ALIGNER_SLACK_CLIENT_ID)."
-)
-@click.option("--no-browser", is_flag=True, help="Print the URL instead of opening a browser.")
-@click.option(
-    "--port",
-    default=auth_slack.DEFAULT_PORT,
-    show_default=True,
-    help="Loopback port; must match your app's redirect URL.",
-)
-@config_option
-@pass_state
-@handled
-def auth_slack_command(
-    state: State,
-    token: str | None,
-    client_id: str | None,
-    no_browser: bool,
-    port: int,
-    config_path: Path | None,
-) -> None:
-    """Get a Slack user token (OAuth v2, or --token), check it with auth.test, store it."""
-    settings = state.settings(config_path)
-    needed = auth_slack.needed_user_scopes(_theme_or_none(settings.config))
-    if token is not None:
-        if token == "-" and not sys.stdin.isatty():  # piped in: read it plainly, no echo warning
-            token = sys.stdin.readline().strip()
-        elif token == "-":
-            token = click.prompt("Slack user token (xoxp-…)", hide_input=True).strip()
-    else:
-        token = _oauth_token(state, client_id, needed, no_browser, port)
-    remember_secrets(state, token)
-    identity = auth_slack.inspect_token(settings, token or "")
-    auth_slack.require_usable(identity, needed)
-    path = auth_slack.store_token(settings, token or "")
-    state.output.print(
-        f"Stored the Slack token for {identity.user} in {identity.team} at {path} (mode 0600)."
-    )
-    if auth_slack.origin_is_environment(settings):
-        state.output.error(
-            "note: ALIGNER_SLACK_TOKEN is set in the environment or .env and wins over the "
-            "stored token; unset it to use this one"
-        )
+def _command(account: Account, flow: AuthFlow) -> click.Command:
+    def run(state: State, config_path: Path | None, **options: Any) -> None:
+        settings = state.settings(config_path)
+        config = _theme(state, config_path, strict=flow.needs_theme)
+        scopes = _scopes(config, account, required=flow.needs_theme)
+        if not flow.run(CliTalk(state), settings, config, scopes, options):
+            sys.exit(EXIT_FAILED)
+
+    command: Callable[..., None] = handled(run)
+    command = pass_state(command)
+    command = config_option(command)
+    for spec in reversed(flow.options):
+        command = _option(spec)(command)
+    return click.command(account.name, help=flow.help, short_help=flow.help)(command)
 
 
-def _oauth_token(
-    state: State, client_id: str | None, scopes: list[str], no_browser: bool, port: int
-) -> str:
-    settings = state.settings()
-    client_id = client_id or settings.slack_client_id
-    if not client_id:
-        raise ConfigError(
-            "--client-id: give your Slack app's client id (or set ALIGNER_SLACK_CLIENT_ID), "
-            "or pass --token to store a token you already have"
-        )
-    if settings.slack_client_secret is not None:
-        secret = settings.slack_client_secret.get_secret_value()
-    else:
-        secret = click.prompt("Slack app client secret", hide_input=True).strip()
-    remember_secrets(state, secret)
-    state.output.print("Asking Slack for the user scopes: " + ", ".join(scopes))
-    return auth_slack.oauth_flow(
-        settings,
-        client_id,
-        secret,
-        scopes,
-        announce=lambda url: announce_url(state, url, no_browser),
-        open_browser=not no_browser,
-        port=port,
-    )
+def _theme(state: State, config_path: Path | None, *, strict: bool) -> ThemeConfig | None:
+    if strict:
+        return state.theme(config_path).config
+    from aligner.theme.validation import load_theme
 
-
-def _theme_or_none(path: Path) -> ThemeConfig | None:
     try:
-        return load_theme(path).config
+        return load_theme(state.settings(config_path).config).config
     except ConfigError:
         return None
 
 
-@click.command(short_help="Check everything a real run needs.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@config_option
-@pass_state
-@handled
-def doctor(state: State, as_json: bool, config_path: Path | None) -> None:
-    """Check everything a real run needs; one line per check with what to fix."""
-    checks = run_checks(state.settings(config_path))
-    failed = any(c.failed for c in checks)
-    if as_json:
-        body = {"ok": not failed, "checks": [c.to_json() for c in checks]}
-        state.output.print(json.dumps(body, ensure_ascii=False, indent=2))
-    else:
-        for check in checks:
-            state.output.print(check_line(check))
-    if failed:
-        sys.exit(EXIT_FAILED)
+def _scopes(config: ThemeConfig | None, account: Account, *, required: bool) -> list[str]:
+    from aligner.surfaces import REGISTRY, account_scopes
 
-
-def check_line(check: Check) -> str:
-    line = f"{MARKS[check.status]} {check.name}: {check.detail}"
-    return f"{line} — {check.remedy}" if check.remedy else line
+    scopes = account_scopes(config, account) if config is not None else []
+    if required and not scopes:
+        sections: Mapping[str, str] = {
+            cls.name: f"[{cls.name}]" for cls in REGISTRY if account in cls.accounts
+        }
+        listed = list(sections.values())
+        either = ", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
+        raise ConfigError(
+            f"auth {account.name}: no {account.title} surface is enabled in the theme; "
+            f"enable {either} first"
+        )
+    return scopes

@@ -1,7 +1,4 @@
-"""`aligner run`: the scheduled worker's command line (registered by aligner/cli.py).
-
-Import `aligner.cli` (not this module) first: cli.py adds `run` to the group at its end.
-"""
+"""`aligner run`: the scheduled worker's command line (the daemon itself is aligner.core.daemon)."""
 
 from __future__ import annotations
 
@@ -13,15 +10,13 @@ from typing import cast
 
 import click
 
-from aligner.cli import EXIT_USAGE, State, config_option, handled
-from aligner.core.daemon import Daemon, RunOptions
+from aligner.cli.context import EXIT_USAGE, State, config_option, handled, pass_state
 from aligner.core.logs import LogFormat, emit, setup_logging
 from aligner.errors import ConfigError
 from aligner.theme.timespec import TimeSpecError, duration_length
 from aligner.theme.validation import load_theme
 
 SHORTEST_CHECK = timedelta(seconds=1)
-pass_state = click.make_pass_decorator(State)
 
 
 def parse_check_every(text: str) -> timedelta:
@@ -76,6 +71,8 @@ def run(
             "ALIGNER_NOW: `aligner run` follows the real clock; unset ALIGNER_NOW "
             "(to see a whole timeline on a simulated clock, use `aligner rehearse`)"
         )
+    from aligner.core.daemon import Daemon, RunOptions
+
     log = setup_logging(cast(LogFormat, log_format), settings.secret_values())
     try:
         theme = load_theme(settings.config)

@@ -29,6 +29,12 @@ class StoreLedger:
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None:
         self.store.save_extra(self.surface, key, extra, self.now)
 
+    def recall(self, key: str) -> Json:
+        return recall(self.store, self.surface, key)
+
+    def remember(self, key: str, value: Json) -> None:
+        self.store.save_extra(self.surface, MEMORY_PREFIX + key, value, self.now)
+
     def say(self, message: str) -> None:
         self.said.append(message)
 
@@ -39,6 +45,20 @@ class StoreLedger:
 
 
 Connected = Surface | SurfaceError
+MEMORY_PREFIX = "_"  # a surface's remembered facts are items whose key starts with it
+
+
+def recall(store: Store, surface: str, key: str) -> Json:
+    record = store.record(surface, MEMORY_PREFIX + key)
+    return dict(record.extra) if record is not None else None
+
+
+def memory(records: Mapping[str, Record]) -> dict[str, Json]:
+    return {
+        key.removeprefix(MEMORY_PREFIX): dict(record.extra)
+        for key, record in records.items()
+        if key.startswith(MEMORY_PREFIX)
+    }
 
 
 @dataclass
@@ -58,9 +78,11 @@ class Engine:
         if isinstance(surface, SurfaceError):
             return SurfacePlan(name, name, error=str(surface))
         try:
-            records = self.store.records(name)
+            everything = self.store.records(name)
+            records = {k: r for k, r in everything.items() if not k.startswith(MEMORY_PREFIX)}
+            remembered = memory(everything)
             off = revert or not surface.enabled(self.config)
-            ctx = DiffContext(self.config, now, records, force=force, revert=off)
+            ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=remembered)
             desired = self._desired(surface, now, giving_back=off)
             current = surface.read(self.config, records)
             changes = surface.diff(ctx, desired, current)

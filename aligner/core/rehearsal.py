@@ -35,7 +35,7 @@ def sandbox_settings(url: str, state_dir: Path) -> Settings:
     values: dict[str, Any] = {
         k.removeprefix("ALIGNER_").lower(): v for k, v in SANDBOX_ENV(url).items()
     }
-    return Settings.model_validate({**values, "state_dir": state_dir, "lock_wait": 1})
+    return Settings.isolated({**values, "state_dir": state_dir, "lock_wait": 1})
 
 
 def rehearse(config: ThemeConfig) -> Iterator[str]:

@@ -48,11 +48,13 @@ def reverted_at(store: Store, config: ThemeConfig) -> str | None:
     return None
 
 
-def connect_all(settings: Settings, classes: list[type[Surface]]) -> dict[str, Connected]:
+def connect_all(
+    settings: Settings, config: ThemeConfig, classes: list[type[Surface]]
+) -> dict[str, Connected]:
     connected: dict[str, Connected] = {}
     for cls in classes:
         try:
-            connected[cls.name] = cls.connect(settings)
+            connected[cls.name] = cls.connect(settings, config)
         except SurfaceError as exc:
             connected[cls.name] = exc
     return connected
@@ -70,9 +72,6 @@ class Session:
     @property
     def engine(self) -> Engine:
         return Engine(self.config, self.surfaces, self.store)
-
-    def reverted(self) -> bool:
-        return self.reverted_at() is not None
 
     def reverted_at(self) -> str | None:
         """A `revert` stays in force for this exact theme until the theme file changes."""
@@ -106,7 +105,7 @@ def open_session(
     guard = exclusive(settings.lock_path, settings.lock_wait) if lock else _nothing()
     with guard, Store(settings.state_db) as store:
         if surfaces is None:
-            surfaces = connect_all(settings, surfaces_to_run(REGISTRY, config, store))
+            surfaces = connect_all(settings, config, surfaces_to_run(REGISTRY, config, store))
         yield Session(settings, config, store, surfaces)
 
 

@@ -1,82 +1,59 @@
-"""A sandbox with every service, seeded with a believable person (for rehearse and `sandbox`)."""
+"""A sandbox with every registered surface's fake service, seeded with a believable person.
+
+Nothing here knows a service: each account seeds what its fake services share (a token endpoint,
+the person's tokens) and each surface adds its own service (`Account.seed`, `Surface.seed`), in
+the order of the registry. `sandbox_env(url)` gathers the variables that point aligner at it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from aligner.sandbox.google.calendar.service import seeded_calendar
-from aligner.sandbox.google.common import GoogleAccounts, TokenEndpoint
-from aligner.sandbox.google.gmail.mail import seeded_mailbox
-from aligner.sandbox.google.gmail.settings import seeded_send_as
 from aligner.sandbox.http import Service
 from aligner.sandbox.server import Clock, Sandbox
-from aligner.sandbox.slack.service import SlackService
-from aligner.vendors.google.client import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
 
-SLACK_TOKEN = "xoxp-sandbox-user-token"
-GOOGLE_TOKEN = "ya29.sandbox-access-token"
-GOOGLE_REFRESH_TOKEN = "1//sandbox-refresh-token"
-USER_ID = "U0ALIGNER"
-EMAIL = "alex@example.com"
-GOOGLE_SCOPES = (CALENDAR_EVENTS, GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE)
+T = TypeVar("T")
+S = TypeVar("S", bound=Service)
 
 
-@dataclass(frozen=True)
-class Shared:
-    """What the fake services share: one clock and one set of Google accounts."""
+@dataclass
+class SandboxSeed:
+    """The sandbox being put together: its clock, its services, and state they share."""
 
     clock: Clock
-    google: GoogleAccounts = field(default_factory=GoogleAccounts)
+    services: list[Service] = field(default_factory=list)
+    _shared: dict[type[Any], Any] = field(default_factory=dict)
 
+    def add(self, service: S) -> S:
+        self.services.append(service)
+        return service
 
-def _slack(shared: Shared) -> Service:
-    slack = SlackService(clock=shared.clock)
-    slack.add_user(SLACK_TOKEN, USER_ID, "alex")
-    slack.set_status(USER_ID, "Working from home", ":house_with_garden:")
-    return slack
-
-
-def _oauth(shared: Shared) -> Service:
-    shared.google.grant(GOOGLE_TOKEN, *GOOGLE_SCOPES)
-    shared.google.refresh_tokens[GOOGLE_REFRESH_TOKEN] = set(GOOGLE_SCOPES)
-    return TokenEndpoint(accounts=shared.google)
-
-
-def _gmail_settings(shared: Shared) -> Service:
-    return seeded_send_as(shared.google, EMAIL)
-
-
-def _gmail_mail(shared: Shared) -> Service:
-    return seeded_mailbox(shared.google, shared.clock, EMAIL)
-
-
-def _calendar(shared: Shared) -> Service:
-    return seeded_calendar(shared.google, shared.clock, EMAIL)
-
-
-# Each entry builds one seeded service. Each surface's module adds its own here.
-SERVICE_FACTORIES: list[Callable[[Shared], Service]] = [
-    _slack,
-    _oauth,
-    _gmail_settings,
-    _gmail_mail,
-    _calendar,
-]
+    def shared(self, kind: type[T], make: Callable[[], T]) -> T:
+        """The one `kind` the services share, made by the first to ask for it."""
+        if kind not in self._shared:
+            self._shared[kind] = make()
+        found: T = self._shared[kind]
+        return found
 
 
 def seeded_sandbox(port: int = 0, clock: Clock | None = None) -> Sandbox:
-    shared = Shared(clock or Clock())
-    return Sandbox(
-        [factory(shared) for factory in SERVICE_FACTORIES], port=port, clock=shared.clock
-    )
+    from aligner.surfaces import REGISTRY, all_accounts
+
+    box = SandboxSeed(clock or Clock())
+    for account in all_accounts():
+        account.seed(box)
+    for surface in REGISTRY:
+        surface.seed(box)
+    return Sandbox(box.services, port=port, clock=box.clock)
 
 
 def SANDBOX_ENV(url: str) -> dict[str, str]:
     """The environment that points aligner at a sandbox served at `url`."""
-    return {
-        "ALIGNER_SLACK_API_URL": f"{url}api/",
-        "ALIGNER_SLACK_TOKEN": SLACK_TOKEN,
-        "ALIGNER_GOOGLE_API_ROOT": url,
-        "ALIGNER_GOOGLE_ACCESS_TOKEN": GOOGLE_TOKEN,
-    }
+    from aligner.surfaces import all_accounts
+
+    env: dict[str, str] = {}
+    for account in all_accounts():
+        env.update(account.sandbox_env(url))
+    return env

@@ -30,20 +30,6 @@ from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSe
 from aligner.errors import AuthError
 
 ENV_PREFIX = "ALIGNER_"
-SLACK_TOKEN_FILE = "slack-token"
-GOOGLE_CREDENTIALS_FILE = "google-credentials.json"
-# Settings a secrets directory may hold, and the file `aligner auth` writes for some of them.
-SECRET_FILE_FIELDS = (
-    "slack_token",
-    "slack_client_id",
-    "slack_client_secret",
-    "google_access_token",
-    "google_credentials",
-    "google_service_account",
-    "google_subject",
-    "google_client_secrets",
-)
-AUTH_FILES = {"slack_token": SLACK_TOKEN_FILE, "google_credentials": GOOGLE_CREDENTIALS_FILE}
 
 
 def default_credentials_dir() -> Path:
@@ -173,11 +159,11 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         if self.kind == "secrets_dir":
             folder = self.current_state.get("secrets_dir")
             if folder:
-                for name in SECRET_FILE_FIELDS:
+                for name in getattr(self.settings_cls, "secret_file_fields", ()):
                     yield name, find_secret_file(Path(folder), name)
             return
         folder = Path(self.current_state.get("credentials_dir") or default_credentials_dir())
-        for name, filename in AUTH_FILES.items():
+        for name, filename in getattr(self.settings_cls, "auth_files", {}).items():
             path = folder / filename
             yield name, path if path.is_file() else None
 
@@ -207,7 +193,7 @@ class PrivateDotEnvSource(DotEnvSettingsSource):
 
 
 def origin(settings: Any, name: str) -> str:
-    """Where setting `name` came from, in the order Settings reads them (for `doctor`)."""
+    """Where setting `name` of a settings part came from, in the order it was read (`doctor`)."""
     variable = ENV_PREFIX + name.upper()
     if any(key.upper() == variable for key in os.environ):
         return f"${variable}"
@@ -218,8 +204,9 @@ def origin(settings: Any, name: str) -> str:
         path = find_secret_file(Path(settings.secrets_dir), name)
         if path is not None:
             return str(path)
-    if name in AUTH_FILES:
-        path = Path(settings.credentials_dir) / AUTH_FILES[name]
+    auth_files = getattr(settings, "auth_files", {})
+    if name in auth_files:
+        path = Path(settings.credentials_dir) / auth_files[name]
         if path.is_file():
             return f"{path} (from `aligner auth`)"
     return "default"

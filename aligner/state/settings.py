@@ -1,17 +1,28 @@
-"""Settings from the environment (prefix ALIGNER_) and a `.env` file. Secrets are SecretStr."""
+"""Settings from the environment (prefix ALIGNER_), a `.env` file and secret files.
+
+`Settings` holds what every command needs (theme file, state dir, clock, lock wait). Each vendor
+account declares its own settings as a `SettingsPart` (its tokens, API URL, …) in its own package;
+`Settings.part(Model)` reads one from the same sources, in the same order, and caches it:
+
+    google = settings.part(GoogleSettings)      # ALIGNER_GOOGLE_* as typed fields
+
+Secrets are SecretStr and never printed: `secret_values()` lists every one read so far, so output
+and logs can be scrubbed of them.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from platformdirs import user_state_path
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aligner.state.credentials import (
-    GOOGLE_CREDENTIALS_FILE,
     PrivateDotEnvSource,
     RefusedSecret,
     SecretFilesSource,
@@ -20,41 +31,25 @@ from aligner.state.credentials import (
 )
 
 DEFAULT_CONFIG = Path("config/theme.toml")
+P = TypeVar("P", bound="SettingsPart")
 
 
-class Settings(BaseSettings):
+class SettingsPart(BaseSettings):
+    """Settings read like every ALIGNER_ variable: environment, `.env`, then secret files."""
+
     model_config = SettingsConfigDict(
         env_prefix="ALIGNER_", env_file=".env", extra="ignore", frozen=True
     )
-
-    config: Path = DEFAULT_CONFIG
-    state_dir: Path = Field(default_factory=lambda: user_state_path("aligner"))
-    now: str | None = None
-    lock_wait: float = 10.0
-
-    slack_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
-
-    google_access_token: SecretStr | None = None
-    google_credentials: Path | None = None
-    google_api_root: str = "https://www.googleapis.com/"
+    # The files `aligner auth` writes into ALIGNER_CREDENTIALS_DIR, by setting name.
+    auth_files: ClassVar[Mapping[str, str]] = {}
+    # Path settings naming a JSON file whose secrets must be scrubbed from output too.
+    secret_files: ClassVar[tuple[str, ...]] = ()
+    # Settings a secrets directory (ALIGNER_SECRETS_DIR) may hold, one file each.
+    secret_file_fields: ClassVar[tuple[str, ...]] = ()
 
     # Where secrets come from besides the environment (see aligner.state.credentials).
     secrets_dir: Path | None = None
     credentials_dir: Path = Field(default_factory=default_credentials_dir)
-    slack_client_id: str | None = None
-    slack_client_secret: SecretStr | None = None
-    google_client_secrets: Path | None = None
-    google_service_account: Path | None = None
-    google_subject: str | None = None
-
-    @field_validator("slack_api_url", "google_api_root")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value
 
     @classmethod
     def settings_customise_sources(
@@ -74,10 +69,63 @@ class Settings(BaseSettings):
             SecretFilesSource(settings_cls, "auth_files"),
         )
 
-    @property
-    def google_credentials_target(self) -> Path:
-        """Where `aligner auth google` stores the authorized-user JSON."""
-        return self.google_credentials or self.credentials_dir / GOOGLE_CREDENTIALS_FILE
+    def secret_values(self) -> list[str]:
+        """Every secret value of this part, so output can be checked or scrubbed for them."""
+        values = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and not isinstance(value, RefusedSecret):
+                values.append(value.get_secret_value())
+        for name in self.secret_files:
+            values.extend(secrets_in_file(getattr(self, name)))
+        return [v for v in values if v]
+
+
+class Settings(SettingsPart):
+    config: Path = DEFAULT_CONFIG
+    state_dir: Path = Field(default_factory=lambda: user_state_path("aligner"))
+    now: str | None = None
+    lock_wait: float = 10.0
+
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _isolated: bool = PrivateAttr(default=False)
+    _parts: dict[type[SettingsPart], SettingsPart] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self._given = dict(values)
+
+    @classmethod
+    def isolated(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from `values` alone: no environment, `.env` or secret file is read (the
+        rehearsal uses this, so a real token can never reach the sandbox)."""
+        settings = cls.model_validate(dict(values))
+        settings._given, settings._isolated = dict(values), True
+        return settings
+
+    def part(self, model: type[P]) -> P:
+        """A vendor's own settings, read from the same sources (cached)."""
+        found = self._parts.get(model)
+        if found is None:
+            given = {k: v for k, v in self._given.items() if k in model.model_fields}
+            given.setdefault("secrets_dir", self.secrets_dir)
+            given.setdefault("credentials_dir", self.credentials_dir)
+            found = model.model_validate(given) if self._isolated else model(**given)
+            self._parts[model] = found
+        assert isinstance(found, model)
+        return found
+
+    def with_config(self, config: Path) -> Settings:
+        """The same settings for another theme file (`--config`)."""
+        copy = self.model_copy(update={"config": config})
+        copy._given, copy._isolated = {**self._given, "config": config}, self._isolated
+        copy._parts = dict(self._parts)
+        return copy
+
+    def read_parts(self, models: Iterable[type[SettingsPart]]) -> None:
+        """Read (and so validate) every part now: a bad variable is reported before any work."""
+        for model in models:
+            self.part(model)
 
     @property
     def state_db(self) -> Path:
@@ -85,18 +133,22 @@ class Settings(BaseSettings):
 
     @property
     def lock_path(self) -> Path:
-        return self.state_dir / "aligner.state.lock"
+        return self.state_dir / "aligner.lock"
 
     def secret_values(self) -> list[str]:
-        """Every secret value, so output can be checked or scrubbed for them."""
-        values = []
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr) and not isinstance(value, RefusedSecret):
-                values.append(value.get_secret_value())
-        for path in (self.google_credentials, self.google_service_account):
-            values.extend(secrets_in_file(path))
-        return [v for v in values if v]
+        """Every secret value read so far (this part and every vendor part)."""
+        values = super().secret_values()
+        for part in self._parts.values():
+            values.extend(part.secret_values())
+        return values
+
+
+def http_url(value: str) -> str:
+    """A pydantic validator body for API URL settings."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
 
 
 def is_loopback(url: str) -> bool:

@@ -1,7 +1,18 @@
-"""The one interface every surface implements.
+"""The one interface every surface implements, and the account a surface acts as.
 
-Class-level (pure, no I/O):  enabled, check, desired, transitions
-Instance-level (talks to the vendor):  connect, read, diff, apply, show
+A surface package (`aligner/surfaces/<name>/`) owns everything about its surface and offers it
+here; the rest of aligner reads it through the registry (`aligner.surfaces.REGISTRY`):
+
+    what                         where (on the Surface class)
+    its theme-file section       `section` (the model; the theme schema is assembled from them)
+    credentials and scopes       `account(config)` and `needed_scopes(config)`
+    doctor checks                `doctor(settings, config)` (the account adds its own)
+    sandbox seed                 `seed(box)`
+    how rehearse/status show it  `title`, `show(config, current)`
+    texts other surfaces use     `provides(config)` (e.g. the email signature the note appends)
+
+Class-level (pure, no I/O, no vendor SDK imported): enabled, check, desired, transitions,
+provides. Instance-level (talks to the vendor): connect, read, diff, apply, show.
 
 `desired(config, now)` maps each item key to the value the surface should show, or None when
 aligner should be absent there. `read` makes read-only calls (ideally one). `diff` turns desired,
@@ -12,17 +23,32 @@ value as the surface stored it (so the next diff compares against what the vendo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from aligner.core.doctor import Check
 from aligner.core.model import Change, Json, Record
-from aligner.state.settings import Settings
+from aligner.state.settings import Settings, SettingsPart
 from aligner.theme.findings import Finding
-from aligner.theme.schema import ThemeConfig
+from aligner.theme.schema import Section, ThemeConfig
 
-__all__ = ["DiffContext", "Finding", "Ledger", "Surface"]
+if TYPE_CHECKING:
+    from aligner.sandbox.seed import SandboxSeed
+
+__all__ = [
+    "EMAIL_SIGNATURE",
+    "Account",
+    "AuthFlow",
+    "AuthOption",
+    "AuthTalk",
+    "DiffContext",
+    "EmailSignature",
+    "Finding",
+    "Ledger",
+    "Surface",
+]
 
 
 class Ledger(Protocol):
@@ -32,8 +58,27 @@ class Ledger(Protocol):
 
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None: ...
 
+    def recall(self, key: str) -> Json:
+        """What the surface remembered under `key` (see `remember`), or None."""
+
+    def remember(self, key: str, value: Json) -> None:
+        """Keep a surface-wide fact (not an item), e.g. that focus time does not stick here."""
+
     def say(self, message: str) -> None:
         """Tell the person something learnt while writing (shown with this change's outcome)."""
+
+
+# -- content one surface provides to others (`Surface.provides`) -----------------------------------
+
+EMAIL_SIGNATURE = "email_signature"
+
+
+@dataclass(frozen=True)
+class EmailSignature:
+    """The themed email signature, as mail aligner writes carries it."""
+
+    html: str  # sanitised
+    text: str  # what a reader of the plain-text part sees
 
 
 @dataclass(frozen=True)
@@ -43,19 +88,111 @@ class DiffContext:
     records: Mapping[str, Record]
     force: bool = False
     revert: bool = False  # give everything back now, whatever the window says
+    memory: Mapping[str, Json] = field(default_factory=dict)  # what the surface remembered
+
+
+# -- accounts and signing in ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthOption:
+    """One command-line option of `aligner auth NAME` (the CLI turns it into a click option)."""
+
+    flag: str  # e.g. "--client-id"
+    help: str
+    default: Any = None
+    is_flag: bool = False
+    flag_value: Any = None  # a value when the option is given bare (e.g. `--token`)
+    path: bool = False  # a file path
+
+
+class AuthTalk(Protocol):
+    """How a sign-in flow talks to the person; the CLI implements it (and prints)."""
+
+    def say(self, text: str) -> None: ...
+
+    def warn(self, text: str) -> None: ...
+
+    def secret(self, prompt: str) -> str:
+        """A secret typed at a hidden prompt, or read from standard input when it is piped."""
+
+    def keep_secret(self, *values: str | None) -> None:
+        """From now on never print these values."""
+
+    def show_url(self, url: str, *, open_browser: bool) -> None: ...
+
+
+class AuthFlow(ABC):
+    """`aligner auth NAME`: get credentials for an account and store them privately."""
+
+    help: ClassVar[str]
+    options: ClassVar[tuple[AuthOption, ...]] = ()
+    needs_theme: ClassVar[bool] = False  # True: a theme that does not validate is an error
+
+    @abstractmethod
+    def run(
+        self,
+        talk: AuthTalk,
+        settings: Settings,
+        config: ThemeConfig | None,
+        scopes: Sequence[str],
+        options: Mapping[str, Any],
+    ) -> bool:
+        """Sign in and store the credentials; False when the result falls short (exit 1)."""
+
+
+class Account(ABC):
+    """The vendor account surfaces act as: its settings, how to sign in, how doctor checks it.
+
+    Several surfaces may share one account (the Google calendar, signature and note). `name`
+    names its doctor lines (`google.credentials`) and its `aligner auth NAME` command.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    settings: ClassVar[type[SettingsPart]]
+
+    def auth(self) -> AuthFlow | None:
+        return None
+
+    def doctor(self, settings: Settings, scopes: Mapping[str, Sequence[str]]) -> Iterator[Check]:
+        """Credentials present, private, working and granting `scopes` (by surface name)."""
+        return iter(())
+
+    def seed(self, box: SandboxSeed) -> None:
+        """Add what the account's fake services share (e.g. its token endpoint) to the sandbox."""
+        return None
+
+    def sandbox_env(self, url: str) -> dict[str, str]:
+        """The ALIGNER_* variables that point this account at a sandbox served at `url`."""
+        return {}
 
 
 class Surface(ABC):
-    name: ClassVar[str]
+    name: ClassVar[str]  # in plans, the store and JSON; also the key of its theme-file section
     title: ClassVar[str]
+    section: ClassVar[type[Section]]  # its theme-file section model
+    accounts: ClassVar[tuple[Account, ...]]  # every account it can act as
     scopes: ClassVar[tuple[str, ...]] = ()
-    secrets: ClassVar[tuple[str, ...]] = ()
 
     # -- pure ------------------------------------------------------------------------------
 
     @classmethod
-    @abstractmethod
-    def enabled(cls, config: ThemeConfig) -> bool: ...
+    def settings_of(cls, config: ThemeConfig) -> Section:
+        return config.section(cls.name, cls.section)
+
+    @classmethod
+    def enabled(cls, config: ThemeConfig) -> bool:
+        return bool(getattr(cls.settings_of(config), "enabled", False))
+
+    @classmethod
+    def account(cls, config: ThemeConfig) -> Account:
+        """The account this surface acts as (it may depend on the theme, e.g. a provider)."""
+        return cls.accounts[0]
+
+    @classmethod
+    def needed_scopes(cls, config: ThemeConfig) -> tuple[str, ...]:
+        return cls.scopes
 
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
@@ -69,11 +206,26 @@ class Surface(ABC):
     def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
         return []
 
+    @classmethod
+    def provides(cls, config: ThemeConfig) -> dict[str, Any]:
+        """Named pieces of content other surfaces may use (read through the registry)."""
+        return {}
+
+    @classmethod
+    def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+        """Checks of what the theme relies on (one cheap read each); the account checks itself."""
+        return iter(())
+
+    @classmethod
+    def seed(cls, box: SandboxSeed) -> None:
+        """Add this surface's fake service(s), seeded with a believable person, to the sandbox."""
+        return None
+
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod
     @abstractmethod
-    def connect(cls, settings: Settings) -> Surface:
+    def connect(cls, settings: Settings, config: ThemeConfig) -> Surface:
         """Build a client from settings; raise AuthError when credentials are missing."""
 
     @abstractmethod

@@ -1,5 +1,9 @@
 """The theme file: pydantic models, frozen once loaded.
 
+This module holds the core of the schema (`[theme]`, `[interview]`, `[window]`, `[[metrics]]`);
+each surface package brings its own section model, and `theme_model` assembles the whole file's
+model from them (the registry in `aligner.surfaces` says which sections exist).
+
 Time fields stay text here (so error messages can quote them); `ThemeConfig.schedule` holds the
 resolved instants of the interview and the window, and `ThemeConfig.instant` resolves any other
 time field with the same rules (see `aligner.theme.timespec`).
@@ -11,8 +15,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -22,6 +27,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -101,56 +107,6 @@ class Metric(Section):
         return value
 
 
-class SlackSection(Section):
-    enabled: bool = True
-    status_text: str = "{{ theme.name }}"
-    status_emoji: str = "{{ theme.emoji }}"
-
-
-class CalendarBlock(Section):
-    id: str | None = None
-    title: str
-    start: TimeText
-    duration: str = "1h"
-    description: str = ""
-    visibility: Literal["default", "public", "private", "confidential"] | None = None
-
-    @property
-    def key(self) -> str:
-        return slugify(self.id or self.title)
-
-
-class CalendarSection(Section):
-    enabled: bool = False
-    calendar_id: str = "primary"
-    event_type: Literal["focusTime", "default"] = "focusTime"
-    auto_decline: Literal[
-        "declineNone", "declineAllConflictingInvitations", "declineOnlyNewConflictingInvitations"
-    ] = "declineOnlyNewConflictingInvitations"
-    decline_message: str = "Heads-down on {{ theme.name }}"
-    chat_status: Literal["doNotDisturb", "available"] = "doNotDisturb"
-    visibility: Literal["default", "public", "private", "confidential"] = "private"
-    blocks: tuple[CalendarBlock, ...] = ()
-
-
-class SignatureSection(Section):
-    enabled: bool = False
-    send_as: str | None = None
-    mode: Literal["append", "replace"] = "append"
-    html: str = "<div>{{ theme.name }}</div>"
-
-
-class NoteSection(Section):
-    enabled: bool = False
-    delivery: Literal["draft", "send"] = "draft"
-    to: tuple[str, ...] = ()
-    cc: tuple[str, ...] = ()
-    subject: str = "Tomorrow: {{ theme.name }}"
-    body: str = ""
-    send_at: TimeText = "-16h"
-    include_signature: bool = True
-
-
 @dataclass(frozen=True)
 class Schedule:
     """The resolved instants (all UTC) every surface shares."""
@@ -177,10 +133,6 @@ class ThemeConfig(Section):
     interview: InterviewSection
     window: WindowSection = WindowSection()
     metrics: tuple[Metric, ...] = ()
-    slack: SlackSection = SlackSection()
-    calendar: CalendarSection = CalendarSection()
-    signature: SignatureSection = SignatureSection()
-    note: NoteSection = NoteSection()
 
     _schedule: Schedule | None = PrivateAttr(default=None)
 
@@ -229,6 +181,23 @@ class ThemeConfig(Section):
     def metric(self, metric_id: str) -> Metric | None:
         return next((m for m in self.metrics if m.id == metric_id), None)
 
+    def section(self, key: str, model: type[S]) -> S:
+        """A surface's section of the theme file, typed as that surface's model."""
+        value = getattr(self, key, None)
+        if not isinstance(value, model):
+            raise KeyError(f"the theme model has no [{key}] section of type {model.__name__}")
+        return value
+
+
+S = TypeVar("S", bound=Section)
+
+
+@lru_cache(maxsize=8)
+def theme_model(sections: tuple[tuple[str, type[Section]], ...]) -> type[ThemeConfig]:
+    """The model of a whole theme file: the core sections plus one per surface (`key`, model)."""
+    fields: dict[str, Any] = {key: (model, model()) for key, model in sections}
+    return create_model("ThemeConfig", __base__=ThemeConfig, **fields)
+
 
 def _resolve(text: str, zone: ZoneInfo, anchor: datetime | None, field: str) -> datetime:
     try:
@@ -265,8 +234,10 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 
 
 def parse_config(data: dict[str, Any]) -> ThemeConfig:
+    from aligner.surfaces import theme_sections  # the registry: which sections exist
+
     try:
-        return ThemeConfig.model_validate(data)
+        return theme_model(theme_sections()).model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
 

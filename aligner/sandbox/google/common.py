@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aligner.sandbox.http import Request, Response, Routed, Service
+
+if TYPE_CHECKING:
+    from aligner.sandbox.seed import SandboxSeed
 
 STATUS_TEXT = {
     400: "INVALID_ARGUMENT",
@@ -125,3 +128,34 @@ class TokenEndpoint(Service):
 
     def fault_response(self, status: int, retry_after: int | None) -> Response:
         return Response(status, {"error": "temporarily_unavailable"})
+
+
+# -- the sandbox's Google person -----------------------------------------------------------------
+
+GOOGLE_TOKEN = "ya29.sandbox-access-token"
+GOOGLE_REFRESH_TOKEN = "1//sandbox-refresh-token"
+EMAIL = "alex@example.com"
+
+
+def seed_account(box: SandboxSeed) -> GoogleAccounts:
+    """The person's Google account: its tokens (each surface grants its own scopes) and the
+    OAuth token endpoint."""
+
+    def make() -> GoogleAccounts:
+        accounts = GoogleAccounts()
+        accounts.grant(GOOGLE_TOKEN)
+        accounts.refresh_tokens[GOOGLE_REFRESH_TOKEN] = set()
+        box.add(TokenEndpoint(accounts=accounts))
+        return accounts
+
+    return box.shared(GoogleAccounts, make)
+
+
+def grant_sandbox_scopes(accounts: GoogleAccounts, *scopes: str) -> None:
+    """The person authorised aligner for `scopes` (a surface's seed asks for its own)."""
+    accounts.tokens.setdefault(GOOGLE_TOKEN, set()).update(scopes)
+    accounts.refresh_tokens.setdefault(GOOGLE_REFRESH_TOKEN, set()).update(scopes)
+
+
+def sandbox_env(url: str) -> dict[str, str]:
+    return {"ALIGNER_GOOGLE_API_ROOT": url, "ALIGNER_GOOGLE_ACCESS_TOKEN": GOOGLE_TOKEN}

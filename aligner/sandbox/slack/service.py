@@ -12,10 +12,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aligner.sandbox.http import Request, Response, Routed, Service
 from aligner.sandbox.server import Clock
+
+if TYPE_CHECKING:
+    from aligner.sandbox.seed import SandboxSeed
 
 STATUS_LIMIT = 100
 _EMOJI_SYNTAX = re.compile(r"^:[a-z0-9_+'\-]+:$")
@@ -266,3 +269,24 @@ _METHODS: dict[str, tuple[str | None, bool]] = {
     "users.profile.set": (SCOPES_WRITE, True),
     "emoji.list": ("emoji:read", False),
 }
+
+
+# -- the sandbox's Slack person ------------------------------------------------------------------
+
+SLACK_TOKEN = "xoxp-sandbox-user-token"
+USER_ID = "U0ALIGNER"
+
+
+def seed_account(box: SandboxSeed) -> SlackService:
+    """The Slack workspace with the person (alex) and their user token."""
+
+    def make() -> SlackService:
+        slack = box.add(SlackService(clock=box.clock))
+        slack.add_user(SLACK_TOKEN, USER_ID, "alex")
+        return slack
+
+    return box.shared(SlackService, make)
+
+
+def sandbox_env(url: str) -> dict[str, str]:
+    return {"ALIGNER_SLACK_API_URL": f"{url}api/", "ALIGNER_SLACK_TOKEN": SLACK_TOKEN}

@@ -13,20 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from aligner.errors import PermanentError
-from aligner.surfaces.calendar.events import MARK, same, view_of
-from aligner.vendors.google.client import CALENDAR_EVENTS, GoogleStatus, execute
+from aligner.surfaces.calendar.events import MARK, FocusTimeRefused, same, view_of
+from aligner.vendors.google.client import execute
+from aligner.vendors.google.errors import GoogleStatus
+from aligner.vendors.google.scopes import CALENDAR_EVENTS
 
 SURFACE = "calendar"
 PAGE_SIZE = 2500
 Event = dict[str, Any]
-
-
-class FocusTimeRefused(Exception):
-    """Google answered 400 to a focus-time event: this account or calendar cannot hold one."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 class CalendarApi:

@@ -7,10 +7,11 @@ block is private, and everyone whose invitation focus time declines gets the dec
 from __future__ import annotations
 
 from aligner.errors import ConfigError
-from aligner.surfaces.calendar.events import FOCUS, PRIVATE, block_field
+from aligner.surfaces.calendar.events import FOCUS, PRIVATE, block_field, calendar_section
+from aligner.surfaces.calendar.section import CalendarBlock
 from aligner.theme.discretion import discretion_findings
 from aligner.theme.findings import Finding
-from aligner.theme.schema import CalendarBlock, ThemeConfig
+from aligner.theme.schema import ThemeConfig
 from aligner.theme.templates import render
 from aligner.theme.timespec import TimeSpecError, duration_length
 
@@ -22,7 +23,7 @@ _SENT_WITH_DECLINES = "focus time sends it to everyone whose invitation it decli
 
 
 def calendar_findings(config: ThemeConfig) -> list[Finding]:
-    section = config.calendar
+    section = calendar_section(config)
     findings: list[Finding] = []
     seen: dict[str, int] = {}
     for index, block in enumerate(section.blocks):
@@ -70,7 +71,7 @@ def _block_findings(config: ThemeConfig, index: int, block: CalendarBlock) -> li
             findings += [Finding.from_problem(p) for p in exc.problems]
     if texts.get("title") == "":
         findings.append(Finding(f"{field}.title", "is empty; a block needs a title"))
-    if (block.visibility or config.calendar.visibility) in PRIVATE:
+    if (block.visibility or calendar_section(config).visibility) in PRIVATE:
         return findings
     for name, text in texts.items():
         findings += discretion_findings(config, f"{field}.{name}", text, _SEEN_BY_COLLEAGUES)
@@ -79,7 +80,9 @@ def _block_findings(config: ThemeConfig, index: int, block: CalendarBlock) -> li
 
 def _decline_findings(config: ThemeConfig) -> list[Finding]:
     try:
-        message = render(config, "calendar.decline_message", config.calendar.decline_message)
+        message = render(
+            config, "calendar.decline_message", calendar_section(config).decline_message
+        )
     except ConfigError as exc:
         return [Finding.from_problem(p) for p in exc.problems]
     return discretion_findings(config, "calendar.decline_message", message, _SENT_WITH_DECLINES)

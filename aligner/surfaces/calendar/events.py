@@ -18,10 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aligner.core.model import Json
-from aligner.theme.schema import CalendarBlock, ThemeConfig
+from aligner.surfaces.calendar.section import CalendarBlock, CalendarSection
+from aligner.theme.schema import ThemeConfig
 from aligner.theme.templates import render
 from aligner.theme.timespec import duration_length
 
+NAME = "calendar"  # the surface, and its theme-file section
 FOCUS, BUSY = "focusTime", "default"
 MARK_NAME, MARK_VALUE = "aligner", "calendar-block"
 MARK = f"{MARK_NAME}={MARK_VALUE}"  # the events.list filter that finds every block aligner owns
@@ -45,7 +47,19 @@ def moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+class FocusTimeRefused(Exception):
+    """Google answered 400 to a focus-time event: this account or calendar cannot hold one."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 # -- what the theme asks for ------------------------------------------------------------------
+
+
+def calendar_section(config: ThemeConfig) -> CalendarSection:
+    return config.section(NAME, CalendarSection)
 
 
 def block_field(index: int) -> str:
@@ -54,7 +68,7 @@ def block_field(index: int) -> str:
 
 def block_view(config: ThemeConfig, index: int, block: CalendarBlock) -> dict[str, Json]:
     """The view one block of the theme asks for (templates rendered; ConfigError on trouble)."""
-    section, field = config.calendar, block_field(index)
+    section, field = calendar_section(config), block_field(index)
     start = config.instant(block.start, f"{field}.start")
     end = start + duration_length(block.duration)
     focus = None

@@ -14,22 +14,25 @@ fallback is remembered in the store (item `_account`), so later plans do not fig
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aligner.core.doctor import Check
 from aligner.core.model import Change, Json, Record
 from aligner.errors import ConfigError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
-from aligner.surfaces.calendar.api import CalendarApi, FocusTimeRefused
 from aligner.surfaces.calendar.checks import calendar_findings
 from aligner.surfaces.calendar.diff import BlockPlanner
 from aligner.surfaces.calendar.events import (
     BUSY,
     FOCUS,
+    NAME,
+    FocusTimeRefused,
     as_busy,
     block_view,
+    calendar_section,
     describe,
     event_body,
     event_id,
@@ -38,40 +41,44 @@ from aligner.surfaces.calendar.events import (
     moment,
     view_of,
 )
+from aligner.surfaces.calendar.section import CalendarSection
 from aligner.theme.schema import ThemeConfig
-from aligner.vendors.google.client import CALENDAR_EVENTS, build_service
+from aligner.vendors.google.account import GOOGLE
+from aligner.vendors.google.scopes import CALENDAR_EVENTS
+from aligner.vendors.google.settings import GoogleSettings
 
-ACCOUNT = "_account"  # store item remembering what Google does with focus time here
+if TYPE_CHECKING:
+    from aligner.sandbox.seed import SandboxSeed
+    from aligner.surfaces.calendar.api import CalendarApi
+
+ACCOUNT = "account"  # what the surface remembers of this account: does focus time stick?
 GENERATIONS = 4  # a deleted id Google will not bring back is replaced by the next one
 
 
 def block_keys(config: ThemeConfig) -> list[str]:
-    return [block.key for block in config.calendar.blocks]
+    return [block.key for block in calendar_section(config).blocks]
 
 
-def fallback_of(records: Mapping[str, Record], calendar_id: str) -> dict[str, Any] | None:
+def fallback_of(memory: Mapping[str, Json], calendar_id: str) -> dict[str, Any] | None:
     """What aligner remembered about focus time on this calendar, when it does not stick."""
-    record = records.get(ACCOUNT)
-    info = record.extra.get("focus_time") if record is not None else None
+    account = memory.get(ACCOUNT)
+    info = account.get("focus_time") if isinstance(account, dict) else None
     if isinstance(info, dict) and info.get("calendar") == calendar_id:
         return info
     return None
 
 
 class CalendarBlocks(Surface):
-    name = "calendar"
+    name = NAME
     title = "Google Calendar blocks"
+    section = CalendarSection
+    accounts = (GOOGLE,)
     scopes = (CALENDAR_EVENTS,)
-    secrets = ("google_access_token", "google_credentials")
 
     def __init__(self, api: CalendarApi) -> None:
         self.api = api
 
     # -- pure ------------------------------------------------------------------------------
-
-    @classmethod
-    def enabled(cls, config: ThemeConfig) -> bool:
-        return config.calendar.enabled
 
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
@@ -80,17 +87,17 @@ class CalendarBlocks(Surface):
     @classmethod
     def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]:
         """Every block of the theme (whether it has started is the diff's business)."""
-        if not config.calendar.enabled:
+        if not calendar_section(config).enabled:
             return {}
         return {
             block.key: block_view(config, index, block)
-            for index, block in enumerate(config.calendar.blocks)
+            for index, block in enumerate(calendar_section(config).blocks)
         }
 
     @classmethod
     def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
         found = []
-        for index, block in enumerate(config.calendar.blocks):
+        for index, block in enumerate(calendar_section(config).blocks):
             try:
                 view = block_view(config, index, block)
             except ConfigError:
@@ -101,12 +108,31 @@ class CalendarBlocks(Surface):
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod
-    def connect(cls, settings: Settings) -> CalendarBlocks:
-        return cls(CalendarApi(build_service(settings, "calendar", "v3", cls.name)))
+    def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+        from aligner.surfaces.calendar.doctor import calendar_checks
+
+        yield from calendar_checks(settings, config)
+
+    @classmethod
+    def seed(cls, box: SandboxSeed) -> None:
+        from aligner.sandbox.google.calendar.service import seeded_calendar
+        from aligner.sandbox.google.common import EMAIL, grant_sandbox_scopes, seed_account
+
+        accounts = seed_account(box)
+        grant_sandbox_scopes(accounts, *cls.scopes)
+        box.add(seeded_calendar(accounts, box.clock, EMAIL))
+
+    @classmethod
+    def connect(cls, settings: Settings, config: ThemeConfig) -> CalendarBlocks:
+        from aligner.surfaces.calendar.api import CalendarApi
+        from aligner.vendors.google.client import build_service
+
+        google = settings.part(GoogleSettings)
+        return cls(CalendarApi(build_service(google, "calendar", "v3", cls.name, cls.scopes)))
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         """One events.list: each block's event (live preferred), None where there is none."""
-        events = [view_of(e) for e in self.api.owned(config.calendar.calendar_id)]
+        events = [view_of(e) for e in self.api.owned(calendar_section(config).calendar_id)]
         keys = block_keys(config) + [k for k in records if k not in block_keys(config)]
         return {
             key: _event_for(key, events, config.theme.key, records.get(key))
@@ -118,25 +144,25 @@ class CalendarBlocks(Surface):
         self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
     ) -> list[Change]:
         config = ctx.config
-        fallback = fallback_of(ctx.records, config.calendar.calendar_id)
+        fallback = fallback_of(ctx.memory, calendar_section(config).calendar_id)
         planner = BlockPlanner(
             self.name,
             ctx.now,
             config.zone,
             ctx.force,
             fallback is not None,
-            config.calendar.calendar_id,
+            calendar_section(config).calendar_id,
         )
         keys = list(desired) + sorted(k for k in current if k not in desired)
         changes: list[Change] = []
         for key in keys:
             want = None if ctx.revert else desired.get(key)
             record = ctx.records.get(key)
-            if _elsewhere(record, config.calendar.calendar_id):
+            if _elsewhere(record, calendar_section(config).calendar_id):
                 changes += _left_on_old_calendar(self.name, key, record)
                 record = None
             changes += planner.plan(key, want, current.get(key), record)
-        wants_focus = config.calendar.event_type == FOCUS and not ctx.revert
+        wants_focus = calendar_section(config).event_type == FOCUS and not ctx.revert
         upcoming = any(not planner.started(w, None, None) for w in desired.values())
         if fallback and wants_focus and upcoming:
             changes.insert(0, _fallback_notice(self.name, fallback))
@@ -145,7 +171,7 @@ class CalendarBlocks(Surface):
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         payload = change.payload
         op = str(payload["op"])
-        calendar_id = config.calendar.calendar_id
+        calendar_id = calendar_section(config).calendar_id
         if op in ("delete", "replace"):
             key_id = str(payload["event_id"] if op == "delete" else payload["old_id"])
             self._delete(config, change.key, key_id, ledger)
@@ -161,7 +187,11 @@ class CalendarBlocks(Surface):
     # -- writes ----------------------------------------------------------------------------
 
     def _write(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        calendar_id, key, op = config.calendar.calendar_id, change.key, change.payload["op"]
+        calendar_id, key, op = (
+            calendar_section(config).calendar_id,
+            change.key,
+            change.payload["op"],
+        )
         view = dict(change.after)
         if op != "update" and view["type"] == FOCUS and _remembered(ledger, calendar_id):
             view = as_busy(view)  # learnt earlier in this same run
@@ -185,7 +215,7 @@ class CalendarBlocks(Surface):
         return {**stored, "asked": managed(view)}  # Google may normalise what it was given
 
     def _create(self, config: ThemeConfig, key: str, view: Json, ledger: Ledger) -> Any:
-        calendar_id = config.calendar.calendar_id
+        calendar_id = calendar_section(config).calendar_id
         try:
             return self.api.create(
                 calendar_id, event_body(view, config, key), _ids(config, key, view["type"])
@@ -201,7 +231,7 @@ class CalendarBlocks(Surface):
 
     def _delete(self, config: ThemeConfig, key: str, event: str, ledger: Ledger) -> None:
         ledger.save_extra(key, {"pending": {"op": "delete", "id": event}})
-        self.api.delete(config.calendar.calendar_id, event)
+        self.api.delete(calendar_section(config).calendar_id, event)
         ledger.save_extra(key, {"pending": None, "deleted": event})
 
     @staticmethod
@@ -254,13 +284,12 @@ def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list
 
 
 def _remembered(ledger: Ledger, calendar_id: str) -> bool:
-    record = ledger.record(ACCOUNT)
-    return record is not None and fallback_of({ACCOUNT: record}, calendar_id) is not None
+    return fallback_of({ACCOUNT: ledger.recall(ACCOUNT)}, calendar_id) is not None
 
 
 def _remember(ledger: Ledger, calendar_id: str, reason: str, message: str) -> None:
     info = {"calendar": calendar_id, "reason": reason, "message": message}
-    ledger.save_extra(ACCOUNT, {"focus_time": info})
+    ledger.remember(ACCOUNT, {"focus_time": info})
     ledger.say(_fallback_notice("calendar", info).summary)  # once: later plans show the notice
 
 

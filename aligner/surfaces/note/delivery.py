@@ -26,13 +26,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aligner.core.model import Json
 from aligner.errors import LockTimeout, PermanentError, SurfaceError, TransientError
 from aligner.state.lock import exclusive
 from aligner.surfaces.base import Ledger
-from aligner.surfaces.note.gmail import DraftRef, NoteMailbox
 from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
+from aligner.surfaces.note.refs import DraftRef
+
+if TYPE_CHECKING:
+    from aligner.surfaces.note.gmail import NoteMailbox
 
 CREATING, DRAFTED, SENDING, SENT, DELETED = "creating", "drafted", "sending", "sent", "deleted"
 

@@ -7,34 +7,18 @@ lost answer surfaces as a TransientError and the caller asks Gmail what happened
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from aligner.state.settings import Settings
 from aligner.surfaces.note.message import NOTE_HEADER
-from aligner.vendors.google.client import (
-    GMAIL_COMPOSE,
-    GoogleStatus,
-    authorized_http,
-    build_service,
-    execute,
-)
+from aligner.surfaces.note.refs import DraftRef, SentRef
+from aligner.vendors.google.client import authorized_http, build_service, execute
+from aligner.vendors.google.errors import GoogleStatus
+from aligner.vendors.google.scopes import GMAIL_COMPOSE
+from aligner.vendors.google.settings import GoogleSettings
 
 SURFACE = "note"
 SEARCH_PAGES = 5
-
-
-@dataclass(frozen=True)
-class DraftRef:
-    draft_id: str
-    message_id: str
-    thread_id: str
-
-
-@dataclass(frozen=True)
-class SentRef:
-    message_id: str
-    thread_id: str
 
 
 class NoteMailbox:
@@ -44,9 +28,9 @@ class NoteMailbox:
         self.http = http
 
     @classmethod
-    def connect(cls, settings: Settings) -> NoteMailbox:
-        service = build_service(settings, "gmail", "v1", SURFACE)
-        return cls(service, authorized_http(settings, SURFACE))
+    def connect(cls, settings: GoogleSettings, scopes: Sequence[str]) -> NoteMailbox:
+        service = build_service(settings, "gmail", "v1", SURFACE, scopes)
+        return cls(service, authorized_http(settings, SURFACE, scopes))
 
     def _run(self, request: Any, *, retry: bool, expect: tuple[int, ...] = ()) -> Any:
         request.http = self.http

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from aligner.core.doctor import Check, ok
 from aligner.core.model import Change, Json, Record
 from aligner.errors import ConfigError, PermanentError
 from aligner.render.text import local
 from aligner.state.settings import Settings
-from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.base import (
+    EMAIL_SIGNATURE,
+    DiffContext,
+    EmailSignature,
+    Finding,
+    Ledger,
+    Surface,
+)
 from aligner.surfaces.note.delivery import (
     CREATING,
     DELETED,
@@ -33,7 +42,6 @@ from aligner.surfaces.note.delivery import (
     is_delivered,
 )
 from aligner.surfaces.note.diff import NoteDiff
-from aligner.surfaces.note.gmail import DraftRef, NoteMailbox
 from aligner.surfaces.note.message import (
     NoteContent,
     address_problem,
@@ -42,12 +50,26 @@ from aligner.surfaces.note.message import (
     parse_address,
     with_signature_text,
 )
-from aligner.surfaces.signature.html import html_to_text, themed_block
+from aligner.surfaces.note.refs import DraftRef
+from aligner.surfaces.note.section import NoteSection
 from aligner.theme.schema import ThemeConfig, slugify
 from aligner.theme.templates import referenced_metrics, render
-from aligner.vendors.google.client import GMAIL_COMPOSE
+from aligner.vendors.google.account import GOOGLE
+from aligner.vendors.google.scopes import GMAIL_COMPOSE
+from aligner.vendors.google.settings import GoogleSettings
+
+if TYPE_CHECKING:
+    from aligner.sandbox.seed import SandboxSeed
+    from aligner.surfaces.note.gmail import NoteMailbox
 
 GENERIC = "a generic note is the mistake this step exists to avoid"
+
+
+NAME = "note"  # the surface, and its theme-file section
+
+
+def note_section(config: ThemeConfig) -> NoteSection:
+    return config.section(NAME, NoteSection)
 
 
 def note_key(config: ThemeConfig) -> str:
@@ -59,14 +81,14 @@ def note_key(config: ThemeConfig) -> str:
 
 def rendered_note(config: ThemeConfig) -> dict[str, Json]:
     """The note as it would go now: rendered subject, text and (with the signature) HTML."""
-    note = config.note
+    note = note_section(config)
     subject = one_line(render(config, "note.subject", note.subject))
     body = render(config, "note.body", note.body)
     html: str | None = None
-    if note.include_signature:
-        block = themed_block(config)
-        text = with_signature_text(body, html_to_text(block))
-        html = html_body(body, block)
+    signature = _signature(config) if note.include_signature else None
+    if signature is not None:
+        text = with_signature_text(body, signature.text)
+        html = html_body(body, signature.html)
     else:
         text = with_signature_text(body, "")
     content = {"to": list(note.to), "cc": list(note.cc), "subject": subject, "text": text}
@@ -78,6 +100,14 @@ def rendered_note(config: ThemeConfig) -> dict[str, Json]:
         "deadline": config.schedule.interview_start.isoformat(),
         "content": hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16],
     }
+
+
+def _signature(config: ThemeConfig) -> EmailSignature | None:
+    """The themed signature another surface provides, if one does (through the registry)."""
+    from aligner.surfaces import provided
+
+    found = provided(config, EMAIL_SIGNATURE)
+    return found if isinstance(found, EmailSignature) else None
 
 
 def content_of(note: Mapping[str, Json], sender: str | None) -> NoteContent:
@@ -92,10 +122,11 @@ def content_of(note: Mapping[str, Json], sender: str | None) -> NoteContent:
 
 
 class InterviewNote(Surface):
-    name = "note"
+    name = NAME
     title = "Pre-interview note"
+    section = NoteSection
+    accounts = (GOOGLE,)
     scopes = (GMAIL_COMPOSE,)
-    secrets = ("google_access_token", "google_credentials")
 
     def __init__(self, mailbox: NoteMailbox, delivery: NoteDelivery) -> None:
         self.mailbox = mailbox
@@ -104,12 +135,8 @@ class InterviewNote(Surface):
     # -- pure ------------------------------------------------------------------------------
 
     @classmethod
-    def enabled(cls, config: ThemeConfig) -> bool:
-        return config.note.enabled
-
-    @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
-        note = config.note
+        note = note_section(config)
         findings = _address_findings("note.to", note.to)
         findings += _address_findings("note.cc", note.cc)
         if not note.to:
@@ -134,24 +161,49 @@ class InterviewNote(Surface):
 
     @classmethod
     def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]:
-        if not config.note.enabled:
+        if not note_section(config).enabled:
             return {note_key(config): None}
         return {note_key(config): rendered_note(config)}
 
     @classmethod
     def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
         try:
-            send_at = config.instant(config.note.send_at, "note.send_at")
+            send_at = config.instant(note_section(config).send_at, "note.send_at")
         except ConfigError:
             return []
-        verb = "drafted in Gmail" if config.note.delivery == "draft" else "sent"
+        verb = "drafted in Gmail" if note_section(config).delivery == "draft" else "sent"
         return [(send_at, f"pre-interview note {verb}")]
 
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod
-    def connect(cls, settings: Settings) -> InterviewNote:
-        mailbox = NoteMailbox.connect(settings)
+    def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+        from aligner.vendors.google.account import read_check
+
+        problem, body = read_check(
+            f"{NAME}.works",
+            settings,
+            "gmail",
+            GMAIL_COMPOSE,
+            lambda service: service.users().getProfile(userId="me"),
+        )
+        address = body.get("emailAddress", "") if isinstance(body, dict) else ""
+        yield problem or ok(f"{NAME}.works", f"Gmail mailbox {address} reachable")
+
+    @classmethod
+    def seed(cls, box: SandboxSeed) -> None:
+        from aligner.sandbox.google.common import EMAIL, grant_sandbox_scopes, seed_account
+        from aligner.sandbox.google.gmail.mail import seeded_mailbox
+
+        accounts = seed_account(box)
+        grant_sandbox_scopes(accounts, *cls.scopes)
+        box.add(seeded_mailbox(accounts, box.clock, EMAIL))
+
+    @classmethod
+    def connect(cls, settings: Settings, config: ThemeConfig) -> InterviewNote:
+        from aligner.surfaces.note.gmail import NoteMailbox
+
+        mailbox = NoteMailbox.connect(settings.part(GoogleSettings), cls.scopes)
         lock = settings.state_dir / "note.lock"
         return cls(mailbox, NoteDelivery(mailbox, lock, settings.lock_wait))
 
@@ -203,7 +255,7 @@ class InterviewNote(Surface):
         stage = state.get("stage", "none")
         subject = f"“{intent.get('subject', '')}”"
         if stage == "none":
-            when = local(config.instant(config.note.send_at, "note.send_at"), config.zone)
+            when = local(config.instant(note_section(config).send_at, "note.send_at"), config.zone)
             return [f"not delivered yet (due {when})"]
         if stage == SENT:
             return [f"sent {subject} (Gmail message {intent.get('sent_id') or 'id unknown'})"]

@@ -19,9 +19,11 @@ from html.parser import HTMLParser
 
 import nh3
 
+from aligner.surfaces.signature.section import SignatureSection
 from aligner.theme.schema import ThemeConfig
 from aligner.theme.templates import render
 
+NAME = "signature"  # the surface, and its theme-file section
 SIGNATURE_LIMIT = 10_000
 FIELD = "signature.html"
 MARKER_CLASS = "aligner-theme"
@@ -53,6 +55,10 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _KEEP_CONTROLS = {"\n", "\t"}
 
 
+def signature_section(config: ThemeConfig) -> SignatureSection:
+    return config.section(NAME, SignatureSection)
+
+
 def strip_controls(text: str) -> str:
     """Drop byte-order marks and control characters (tabs and newlines stay; CRLF -> LF)."""
     text = text.replace("\r\n", "\n").replace("\ufeff", "")
@@ -76,7 +82,7 @@ def sanitize(fragment: str) -> str:
 
 def rendered_template(config: ThemeConfig, original: str = "") -> str:
     """The `[signature] html` template rendered (with `original`) and sanitised."""
-    source = render(config, FIELD, config.signature.html, original=original)
+    source = render(config, FIELD, signature_section(config).html, original=original)
     return sanitize(source)
 
 
@@ -93,7 +99,7 @@ def themed_block(config: ThemeConfig) -> str:
     `replace` mode: the rendered template (rendered with an empty `original`).
     """
     fragment = rendered_template(config, original="")
-    if config.signature.mode == "replace":
+    if signature_section(config).mode == "replace":
         return fragment
     return marked(fragment, config.theme.key)
 
@@ -101,7 +107,7 @@ def themed_block(config: ThemeConfig) -> str:
 def themed_signature(config: ThemeConfig, original: str) -> str:
     """The whole signature during the window, given the person's original signature."""
     base = without_theme_blocks(original)
-    if config.signature.mode == "replace":
+    if signature_section(config).mode == "replace":
         return rendered_template(config, original=base)
     return base + themed_block(config)
 

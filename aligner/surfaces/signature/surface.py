@@ -10,37 +10,47 @@ person's edit still shows as a change made by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aligner.core.doctor import Check
 from aligner.core.model import Change, Json, Record
 from aligner.core.ownership import OwnedValue
 from aligner.errors import ConfigError, PermanentError, SurfaceError
 from aligner.state.settings import Settings
-from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.base import (
+    EMAIL_SIGNATURE,
+    DiffContext,
+    EmailSignature,
+    Finding,
+    Ledger,
+    Surface,
+)
 from aligner.surfaces.signature.html import (
     FIELD,
+    NAME,
     SIGNATURE_LIMIT,
     html_to_text,
     one_line,
     preview_lines,
     sanitize,
+    signature_section,
     themed_block,
     themed_signature,
     without_theme_blocks,
 )
+from aligner.surfaces.signature.section import SignatureSection
 from aligner.theme.discretion import discretion_findings
 from aligner.theme.schema import ThemeConfig
-from aligner.vendors.google.client import (
-    GMAIL_SETTINGS_BASIC,
-    ErrorInfo,
-    GoogleStatus,
-    build_service,
-    execute,
-    translate,
-)
+from aligner.vendors.google.account import GOOGLE
+from aligner.vendors.google.errors import ErrorInfo, GoogleStatus, translate
+from aligner.vendors.google.scopes import GMAIL_SETTINGS_BASIC
+from aligner.vendors.google.settings import GoogleSettings
+
+if TYPE_CHECKING:
+    from aligner.sandbox.seed import SandboxSeed
 
 THEMED = "themed"  # the desired-state key; items themselves are keyed by send-as address
 _SCOPE_REASONS = {
@@ -83,22 +93,23 @@ def resolve_address(configured: str | None, current: Mapping[str, Json]) -> str:
     if not configured:
         if current.get("primary"):
             return str(current["primary"])
-        raise PermanentError("Gmail reported no primary send-as address", "signature")
+        raise PermanentError("Gmail reported no primary send-as address", NAME)
     for address in addresses:
         if address.lower() == configured.strip().lower():
             return address
     raise PermanentError(
         f"signature.send_as: {configured} is not a send-as address of this Gmail account "
         f"(it has: {', '.join(addresses) or 'none'}); fix it or leave it out for the primary",
-        "signature",
+        NAME,
     )
 
 
 class GmailSignature(Surface):
-    name = "signature"
+    name = NAME
     title = "Gmail signature"
+    section = SignatureSection
+    accounts = (GOOGLE,)
     scopes = (GMAIL_SETTINGS_BASIC,)
-    secrets = ("google_access_token", "google_credentials")
 
     def __init__(self, service: Any) -> None:
         self.service = service  # a gmail v1 discovery client
@@ -107,17 +118,13 @@ class GmailSignature(Surface):
     # -- pure ------------------------------------------------------------------------------
 
     @classmethod
-    def enabled(cls, config: ThemeConfig) -> bool:
-        return config.signature.enabled
-
-    @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
         try:
             theme_part = themed_block(config)
         except ConfigError as exc:
             return [Finding.from_problem(p) for p in exc.problems]
         findings = []
-        send_as = config.signature.send_as
+        send_as = signature_section(config).send_as
         if send_as is not None and "@" not in send_as:
             findings.append(Finding("signature.send_as", f"{send_as!r} is not an email address"))
         if len(theme_part) > SIGNATURE_LIMIT:
@@ -141,8 +148,8 @@ class GmailSignature(Surface):
             return {THEMED: None}
         return {
             THEMED: {
-                "send_as": config.signature.send_as,
-                "mode": config.signature.mode,
+                "send_as": signature_section(config).send_as,
+                "mode": signature_section(config).mode,
                 "theme": themed_block(config),
             }
         }
@@ -157,8 +164,32 @@ class GmailSignature(Surface):
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod
-    def connect(cls, settings: Settings) -> GmailSignature:
-        return cls(build_service(settings, "gmail", "v1", cls.name))
+    def provides(cls, config: ThemeConfig) -> dict[str, Any]:
+        """The themed signature (HTML and text) for mail aligner writes, e.g. the note."""
+        block = themed_block(config)
+        return {EMAIL_SIGNATURE: EmailSignature(block, html_to_text(block))}
+
+    @classmethod
+    def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+        from aligner.surfaces.signature.doctor import signature_checks
+
+        yield from signature_checks(settings, config)
+
+    @classmethod
+    def seed(cls, box: SandboxSeed) -> None:
+        from aligner.sandbox.google.common import EMAIL, grant_sandbox_scopes, seed_account
+        from aligner.sandbox.google.gmail.settings import seeded_send_as
+
+        accounts = seed_account(box)
+        grant_sandbox_scopes(accounts, *cls.scopes)
+        box.add(seeded_send_as(accounts, EMAIL))
+
+    @classmethod
+    def connect(cls, settings: Settings, config: ThemeConfig) -> GmailSignature:
+        from aligner.vendors.google.client import build_service
+
+        google = settings.part(GoogleSettings)
+        return cls(build_service(google, "gmail", "v1", cls.name, cls.scopes))
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         response = self._execute(self.send_as.list(userId="me"))
@@ -173,7 +204,9 @@ class GmailSignature(Surface):
         self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
     ) -> list[Change]:
         spec = None if ctx.revert else desired.get(THEMED)
-        target = None if ctx.revert else resolve_address(ctx.config.signature.send_as, current)
+        target = (
+            None if ctx.revert else resolve_address(signature_section(ctx.config).send_as, current)
+        )
         changes: list[Change] = []
         for address, record in sorted(ctx.records.items()):
             if address != target and record.active:
@@ -220,7 +253,7 @@ class GmailSignature(Surface):
             return replace(change, before=before, after=after)
         if change.action == "restore":
             summary = f"back to the original: “{one_line(after)}”"
-        elif config.signature.mode == "append":
+        elif signature_section(config).mode == "append":
             added = html_to_text(themed_block(config)).replace("\n", " / ")
             summary = f"theme appended: “{added}”"
         else:
@@ -240,6 +273,8 @@ class GmailSignature(Surface):
 
     def _execute(self, request: Any, expect: tuple[int, ...] = ()) -> Any:
         """Both calls are safe to repeat. Sockets are closed after each (httplib2 keeps them)."""
+        from aligner.vendors.google.client import execute
+
         try:
             return execute(request, self.name, GMAIL_SETTINGS_BASIC, retry=True, expect=expect)
         finally:
@@ -272,7 +307,7 @@ class GmailSignature(Surface):
         )
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
-        address = config.signature.send_as or current.get("primary") or ""
+        address = signature_section(config).send_as or current.get("primary") or ""
         for known, signature in current.get("send_as", {}).items():
             if known.lower() == address.lower():
                 return [f"{known}: {one_line(signature, 400)}"]

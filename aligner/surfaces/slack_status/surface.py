@@ -3,45 +3,31 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
-
+from aligner.core.doctor import Check
 from aligner.core.model import Change, Json, Record
 from aligner.core.ownership import OwnedValue
-from aligner.errors import AuthError, ConfigError, PermanentError, SurfaceError, TransientError
+from aligner.errors import AuthError, ConfigError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.slack_status.section import SlackSection
 from aligner.theme.discretion import discretion_findings
 from aligner.theme.schema import ThemeConfig
 from aligner.theme.templates import render
-from aligner.vendors.slack.client import slack_client
+from aligner.vendors.slack.account import SLACK
+from aligner.vendors.slack.settings import SlackSettings
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from aligner.sandbox.seed import SandboxSeed
 
 STATUS_LIMIT = 100
 EMOJI_FORM = re.compile(r"^:[a-z0-9_+'\-]+:$")
 KEY = "status"
-_AUTH_ERRORS = {
-    "invalid_auth",
-    "not_authed",
-    "token_revoked",
-    "token_expired",
-    "account_inactive",
-    "no_permission",
-    "not_allowed_token_type",
-}
-_RETRYABLE = {
-    "ratelimited",
-    "rate_limited",
-    "service_unavailable",
-    "request_timeout",
-    "fatal_error",
-    "internal_error",
-}
 CLEARED: dict[str, Any] = {"text": "", "emoji": "", "expiration": 0}
 
 
@@ -63,26 +49,28 @@ def describe(status: Json, zone: tzinfo = UTC) -> str:
     return text
 
 
+def section(config: ThemeConfig) -> SlackSection:
+    return config.section(SlackStatus.name, SlackSection)
+
+
 def rendered_status(config: ThemeConfig) -> tuple[str, str]:
-    text = render(config, "slack.status_text", config.slack.status_text).strip()
-    emoji = render(config, "slack.status_emoji", config.slack.status_emoji).strip()
+    slack = section(config)
+    text = render(config, "slack.status_text", slack.status_text).strip()
+    emoji = render(config, "slack.status_emoji", slack.status_emoji).strip()
     return text, emoji
 
 
 class SlackStatus(Surface):
     name = "slack"
     title = "Slack status"
+    section = SlackSection
+    accounts = (SLACK,)
     scopes = ("users.profile:read", "users.profile:write")
-    secrets = ("slack_token",)
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
     # -- pure ------------------------------------------------------------------------------
-
-    @classmethod
-    def enabled(cls, config: ThemeConfig) -> bool:
-        return config.slack.enabled
 
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
@@ -133,26 +121,32 @@ class SlackStatus(Surface):
             (config.schedule.window_end, "Slack status expires; original restored"),
         ]
 
+    @classmethod
+    def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+        from aligner.surfaces.slack_status.doctor import emoji_check
+
+        yield from emoji_check(settings, rendered_status(config)[1])
+
+    @classmethod
+    def seed(cls, box: SandboxSeed) -> None:
+        from aligner.sandbox.slack.service import USER_ID, seed_account
+
+        seed_account(box).set_status(USER_ID, "Working from home", ":house_with_garden:")
+
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod
-    def connect(cls, settings: Settings) -> SlackStatus:
-        if settings.slack_token is None:
+    def connect(cls, settings: Settings, config: ThemeConfig) -> SlackStatus:
+        from aligner.vendors.slack.client import slack_client
+
+        slack = settings.part(SlackSettings)
+        if slack.slack_token is None:
             raise AuthError(
                 "no Slack token: set ALIGNER_SLACK_TOKEN to a user token (xoxp-…) "
                 "with users.profile:read and users.profile:write",
-                "slack",
+                cls.name,
             )
-        client = slack_client(
-            settings,
-            settings.slack_token.get_secret_value(),
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=2),
-                RateLimitErrorRetryHandler(max_retry_count=3),
-                ServerErrorRetryHandler(max_retry_count=3),
-            ],
-        )
-        return cls(client)
+        return cls(slack_client(slack, slack.slack_token.get_secret_value(), retry=True))
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         response = self._call("users_profile_get")
@@ -187,12 +181,9 @@ class SlackStatus(Surface):
         return [describe(current.get(KEY), config.zone)]
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, method)(**kwargs)
-        except SlackApiError as exc:
-            raise _translate(exc) from None
-        except OSError as exc:
-            raise TransientError(f"cannot reach Slack ({exc})", self.name) from None
+        from aligner.vendors.slack.client import call
+
+        return call(getattr(self.client, method), self.name, **kwargs)
 
 
 def _visible(status: Json, now_ts: float) -> Json:
@@ -207,30 +198,3 @@ def _visible(status: Json, now_ts: float) -> Json:
 def _restorable(original: Json, now_ts: float) -> Json:
     """Restoring a status whose own expiry has passed would bring back a stale one: clear."""
     return _visible(original, now_ts) if original else CLEARED
-
-
-def _translate(exc: SlackApiError) -> SurfaceError:
-    response = exc.response
-    code = str(response.get("error", "")) if response is not None else ""
-    status = response.status_code if response is not None else 0
-    if code == "missing_scope":
-        needed = response.get("needed", "users.profile:write")
-        return AuthError(
-            f"the Slack token lacks the {needed} scope: add it to your Slack app's "
-            "user token scopes and reinstall the app",
-            "slack",
-        )
-    if code in _AUTH_ERRORS:
-        return AuthError(
-            f"Slack rejected the token ({code}): create a new user token and put it "
-            "in ALIGNER_SLACK_TOKEN",
-            "slack",
-        )
-    if status == 429 or status >= 500 or code in _RETRYABLE:
-        retry = response.headers.get("retry-after") if response is not None else None
-        return TransientError(
-            f"Slack is unavailable right now ({code or status}); the next run will try again",
-            "slack",
-            float(retry) if retry and str(retry).isdigit() else None,
-        )
-    return PermanentError(f"Slack refused the change ({code or status})", "slack")

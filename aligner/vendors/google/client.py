@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,49 +27,22 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
+from aligner.errors import AuthError, TransientError
 from aligner.state.credentials import require_private
-from aligner.state.settings import Settings, is_loopback
+from aligner.state.settings import is_loopback
+from aligner.vendors.google.errors import ErrorInfo, GoogleStatus, is_retryable, translate
+from aligner.vendors.google.settings import GoogleSettings
 from aligner.vendors.google.transport import SingleAttemptHttp
-
-SCOPE_PREFIX = "https://www.googleapis.com/auth/"
-CALENDAR_EVENTS = SCOPE_PREFIX + "calendar.events"
-GMAIL_SETTINGS_BASIC = SCOPE_PREFIX + "gmail.settings.basic"
-GMAIL_COMPOSE = SCOPE_PREFIX + "gmail.compose"
-# The scope each Google surface needs (a surface class's own `scopes` says the same).
-SURFACE_SCOPES = {
-    "calendar": (CALENDAR_EVENTS,),
-    "signature": (GMAIL_SETTINGS_BASIC,),
-    "note": (GMAIL_COMPOSE,),
-}
-ALL_SCOPES = (CALENDAR_EVENTS, GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE)
 
 MAX_ATTEMPTS = 4
 BACKOFF_BASE = 0.25  # seconds; doubled per attempt
 MAX_SLEEP = 30.0
-_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 _ENDPOINT_PATH = {"calendar": "calendar/v3/", "gmail": ""}
 
 
-class GoogleStatus(Exception):
-    """An HTTP error status the caller asked to handle itself."""
-
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        self.status = status
-        self.reason = reason
-        self.message = message
-        super().__init__(f"{status} {reason}: {message}")
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    status: int
-    reason: str
-    message: str
-    retry_after: float | None
-
-
-def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
+def load_credentials(
+    settings: GoogleSettings, surface: str, scopes: Sequence[str] = ()
+) -> AnyCredentials:
     """Google credentials, first found: ALIGNER_GOOGLE_ACCESS_TOKEN, a service account acting
     as ALIGNER_GOOGLE_SUBJECT (domain-wide delegation), then the authorized-user JSON
     (ALIGNER_GOOGLE_CREDENTIALS, or the one `aligner auth google` wrote). Credential files
@@ -80,7 +53,7 @@ def load_credentials(settings: Settings, surface: str) -> AnyCredentials:
         except AuthError as exc:  # a refused secret says how to fix it
             raise AuthError(str(exc), surface) from None
     if settings.google_service_account is not None:
-        return _service_account(settings, settings.google_service_account, surface)
+        return _service_account(settings, settings.google_service_account, surface, scopes)
     path = settings.google_credentials
     if path is not None:
         _require_file(path, "ALIGNER_GOOGLE_CREDENTIALS", surface)
@@ -103,7 +76,7 @@ _SHARED: dict[tuple[str, int, str], AnyCredentials] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def _authorized_user(settings: Settings, path: Path) -> AnyCredentials:
+def _authorized_user(settings: GoogleSettings, path: Path) -> AnyCredentials:
     """One credentials object per file version, shared by every surface (and every run of the
     daemon): its access token is refreshed once, not once per surface."""
     key = (str(path), path.stat().st_mtime_ns, settings.google_api_root)
@@ -139,7 +112,9 @@ def _require_file(path: Path, variable: str, surface: str) -> None:
     require_private(path, surface)
 
 
-def _service_account(settings: Settings, path: Path, surface: str) -> AnyCredentials:
+def _service_account(
+    settings: GoogleSettings, path: Path, surface: str, scopes: Sequence[str]
+) -> AnyCredentials:
     """A service account key acting as the user (Workspace domain-wide delegation)."""
     _require_file(path, "ALIGNER_GOOGLE_SERVICE_ACCOUNT", surface)
     if not settings.google_subject:
@@ -148,16 +123,17 @@ def _service_account(settings: Settings, path: Path, surface: str) -> AnyCredent
             "user to act as",
             surface,
         )
-    scopes = list(SURFACE_SCOPES.get(surface, ALL_SCOPES))
     try:
-        account = service_account.Credentials.from_service_account_file(str(path), scopes=scopes)
+        account = service_account.Credentials.from_service_account_file(
+            str(path), scopes=list(scopes)
+        )
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         raise AuthError(f"{path} is not a service account key file ({exc})", surface) from None
     delegated: AnyCredentials = account.with_subject(settings.google_subject)
     return _sandbox_token_uri(settings, delegated)
 
 
-def _sandbox_token_uri(settings: Settings, creds: AnyCredentials) -> AnyCredentials:
+def _sandbox_token_uri(settings: GoogleSettings, creds: AnyCredentials) -> AnyCredentials:
     """google-auth always refreshes at Google's endpoint; a loopback sandbox serves its own."""
     if not is_loopback(settings.google_api_root):
         return creds
@@ -166,21 +142,25 @@ def _sandbox_token_uri(settings: Settings, creds: AnyCredentials) -> AnyCredenti
     return moved
 
 
-def authorized_http(settings: Settings, surface: str) -> AuthorizedHttp:
+def authorized_http(
+    settings: GoogleSettings, surface: str, scopes: Sequence[str] = ()
+) -> AuthorizedHttp:
     """Credentials over a transport that sends each write at most once (see google_transport)."""
     # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
     proxy = None if is_loopback(settings.google_api_root) else httplib2.proxy_info_from_environment
     transport = SingleAttemptHttp(timeout=30, proxy_info=proxy)
-    return AuthorizedHttp(load_credentials(settings, surface), http=transport)
+    return AuthorizedHttp(load_credentials(settings, surface, scopes), http=transport)
 
 
-def build_service(settings: Settings, api: str, version: str, surface: str) -> Any:
+def build_service(
+    settings: GoogleSettings, api: str, version: str, surface: str, scopes: Sequence[str] = ()
+) -> Any:
     """A discovery client for `api` pointed at the configured root, with static discovery."""
     root = settings.google_api_root.rstrip("/") + "/"
     return build(
         api,
         version,
-        http=authorized_http(settings, surface),
+        http=authorized_http(settings, surface, scopes),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": root + _ENDPOINT_PATH[api]},
@@ -200,43 +180,6 @@ def error_info(exc: HttpError) -> ErrorInfo:
     retry = exc.resp.get("retry-after")
     retry_after = float(retry) if retry and str(retry).replace(".", "", 1).isdigit() else None
     return ErrorInfo(status, reason, message, retry_after)
-
-
-def is_retryable(info: ErrorInfo) -> bool:
-    return (
-        info.status == 429
-        or info.status >= 500
-        or (info.status == 403 and info.reason in _RATE_REASONS)
-    )
-
-
-def translate(info: ErrorInfo, surface: str, scope: str) -> SurfaceError:
-    if info.status == 401:
-        return AuthError(
-            f"Google rejected the credentials ({info.message or 'invalid'}): get a "
-            "fresh access token or run `aligner auth google` again",
-            surface,
-        )
-    if info.status == 403 and info.reason in (
-        "insufficientPermissions",
-        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-        "forbidden",
-        "PERMISSION_DENIED",
-    ):
-        return AuthError(
-            f"the Google credentials lack a scope: grant {scope} (run `aligner auth google` again)",
-            surface,
-        )
-    if is_retryable(info):
-        return TransientError(
-            f"Google is unavailable right now ({info.status} "
-            f"{info.reason}); the next run will try again",
-            surface,
-            info.retry_after,
-        )
-    return PermanentError(
-        f"Google refused the request ({info.status} {info.reason}: {info.message})", surface
-    )
 
 
 def execute(

@@ -14,20 +14,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from google.oauth2.credentials import Credentials
-from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
-from oauthlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
-from requests import RequestException
+from typing import TYPE_CHECKING, Any
 
 from aligner.errors import AuthError, ConfigError
 from aligner.state.credentials import write_private
-from aligner.surfaces import REGISTRY
-from aligner.theme.schema import ThemeConfig
-from aligner.vendors.google.client import SCOPE_PREFIX, SURFACE_SCOPES
 
-GOOGLE_SURFACES = tuple(SURFACE_SCOPES)
+if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
 SUCCESS_PAGE = "aligner has your Google authorization. You can close this tab."
 
 
@@ -36,39 +31,6 @@ class GoogleGrant:
     path: Path
     scopes: tuple[str, ...]  # what Google granted (all of it, with include_granted_scopes)
     missing: tuple[str, ...]  # asked for but not granted (e.g. a box left unticked)
-
-
-def short(scope: str) -> str:
-    return scope.removeprefix(SCOPE_PREFIX)
-
-
-def surface_scopes(name: str) -> tuple[str, ...]:
-    """A Google surface's scopes: its class attribute when registered, else the known mapping."""
-    for cls in REGISTRY:
-        if cls.name == name and cls.scopes:
-            return tuple(s for s in cls.scopes if s.startswith("https://"))
-    return SURFACE_SCOPES.get(name, ())
-
-
-def enabled_google_surfaces(config: ThemeConfig) -> list[str]:
-    enabled = {
-        "calendar": config.calendar.enabled,
-        "signature": config.signature.enabled,
-        "note": config.note.enabled,
-    }
-    return [name for name in GOOGLE_SURFACES if enabled[name]]
-
-
-def needed_scopes(config: ThemeConfig) -> list[str]:
-    scopes: list[str] = []
-    for name in enabled_google_surfaces(config):
-        scopes += [s for s in surface_scopes(name) if s not in scopes]
-    if not scopes:
-        raise ConfigError(
-            "auth google: no Google surface is enabled in the theme; enable [calendar], "
-            "[signature] or [note] first"
-        )
-    return scopes
 
 
 def granted_scopes(path: Path) -> tuple[str, ...] | None:
@@ -83,19 +45,23 @@ def granted_scopes(path: Path) -> tuple[str, ...] | None:
     return tuple(scopes) if isinstance(scopes, list) else None
 
 
-class _Flow(InstalledAppFlow):  # type: ignore[misc]
+def _flow_class() -> type[InstalledAppFlow]:
     """InstalledAppFlow that hands the authorization URL to a callback instead of printing."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
 
-    announce: Callable[[str], None] | None = None
+    class Flow(InstalledAppFlow):  # type: ignore[misc]
+        announce: Callable[[str], None] | None = None
 
-    def authorization_url(self, **kwargs: Any) -> tuple[str, str]:
-        url, state = super().authorization_url(**kwargs)
-        if self.announce is not None:
-            self.announce(url)
-        return url, state
+        def authorization_url(self, **kwargs: Any) -> tuple[str, str]:
+            url, state = super().authorization_url(**kwargs)
+            if self.announce is not None:
+                self.announce(url)
+            return url, state
+
+    return Flow
 
 
-def load_client(client_secrets: Path, scopes: Sequence[str]) -> _Flow:
+def load_client(client_secrets: Path, scopes: Sequence[str]) -> Any:
     try:
         data = json.loads(client_secrets.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -107,8 +73,7 @@ def load_client(client_secrets: Path, scopes: Sequence[str]) -> _Flow:
             f'--client-secrets: {client_secrets} is not a "Desktop app" OAuth client file '
             "(create one under APIs & Services → Credentials → OAuth client ID → Desktop app)"
         )
-    flow: _Flow = _Flow.from_client_config(data, scopes=list(scopes))
-    return flow
+    return _flow_class().from_client_config(data, scopes=list(scopes))
 
 
 @contextmanager
@@ -126,7 +91,7 @@ def _relaxed_token_scope() -> Iterator[None]:
 
 
 def authorize(
-    flow: _Flow,
+    flow: Any,
     *,
     announce: Callable[[str], None],
     open_browser: bool,
@@ -134,6 +99,10 @@ def authorize(
     timeout: float | None = 300,
 ) -> Credentials:
     """Run the loopback flow to the end; errors become AuthError (never carrying a token)."""
+    from google_auth_oauthlib.flow import WSGITimeoutError
+    from oauthlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
+    from requests import RequestException
+
     flow.announce = announce
     try:
         with _relaxed_token_scope():

@@ -14,7 +14,7 @@ import secrets
 import ssl
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -22,18 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from slack_sdk.errors import SlackApiError
-
 from aligner.errors import AuthError
-from aligner.state.credentials import SLACK_TOKEN_FILE, origin, write_private
-from aligner.state.settings import Settings
-from aligner.surfaces import REGISTRY
-from aligner.theme.schema import ThemeConfig
+from aligner.state.credentials import origin, write_private
 from aligner.vendors.slack.client import slack_client
+from aligner.vendors.slack.settings import TOKEN_FILE, SlackSettings
 
 AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 DEFAULT_PORT = 8737
@@ -56,21 +48,15 @@ class SlackIdentity:
     bot: bool
 
 
-def is_slack_scope(scope: str) -> bool:
-    return ":" in scope and not scope.startswith("https://")
-
-
-def needed_user_scopes(config: ThemeConfig | None) -> list[str]:
-    """users.profile:read/write, plus what any other enabled Slack surface declares."""
-    scopes = list(BASE_USER_SCOPES)
-    for cls in REGISTRY:
-        if config is not None and cls.enabled(config):
-            scopes += [s for s in cls.scopes if is_slack_scope(s) and s not in scopes]
-    return scopes
+def user_scopes(extra: Sequence[str] = ()) -> list[str]:
+    """users.profile:read/write, plus what the enabled Slack surfaces declare."""
+    return list(dict.fromkeys([*BASE_USER_SCOPES, *extra]))
 
 
 def call_slack(method: Callable[..., Any], **kwargs: Any) -> Any:
     """One Slack call; failures become AuthError messages that never contain a token."""
+    from slack_sdk.errors import SlackApiError
+
     try:
         return method(**kwargs)
     except SlackApiError as exc:
@@ -81,7 +67,7 @@ def call_slack(method: Callable[..., Any], **kwargs: Any) -> Any:
         raise AuthError(f"cannot reach Slack ({type(exc).__name__})", "slack") from None
 
 
-def inspect_token(settings: Settings, token: str) -> SlackIdentity:
+def inspect_token(settings: SlackSettings, token: str) -> SlackIdentity:
     """auth.test: who the token is, and its scopes (Slack lists them in x-oauth-scopes)."""
     response = call_slack(slack_client(settings, token).auth_test)
     header = {k.lower(): v for k, v in response.headers.items()}.get("x-oauth-scopes")
@@ -119,13 +105,13 @@ def require_usable(identity: SlackIdentity, needed: list[str]) -> None:
         )
 
 
-def store_token(settings: Settings, token: str) -> Path:
-    path = settings.credentials_dir / SLACK_TOKEN_FILE
+def store_token(settings: SlackSettings, token: str) -> Path:
+    path = settings.credentials_dir / TOKEN_FILE
     write_private(path, token + "\n")
     return path
 
 
-def origin_is_environment(settings: Settings) -> bool:
+def origin_is_environment(settings: SlackSettings) -> bool:
     """True when ALIGNER_SLACK_TOKEN comes from the environment or .env (and so wins)."""
     return origin(settings, "slack_token").startswith(("$", ".env"))
 
@@ -144,7 +130,7 @@ def authorize_url(client_id: str, scopes: list[str], redirect_uri: str, state: s
 
 
 def exchange_code(
-    settings: Settings, client_id: str, client_secret: str, code: str, redirect_uri: str
+    settings: SlackSettings, client_id: str, client_secret: str, code: str, redirect_uri: str
 ) -> str:
     """oauth.v2.access: the authorization code for the user token."""
     response = call_slack(
@@ -166,7 +152,7 @@ def exchange_code(
 
 
 def oauth_flow(
-    settings: Settings,
+    settings: SlackSettings,
     client_id: str,
     client_secret: str,
     scopes: list[str],
@@ -196,6 +182,11 @@ def oauth_flow(
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
     """A throwaway certificate for localhost (Slack requires https redirect URLs)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.now(UTC)

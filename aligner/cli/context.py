@@ -1,0 +1,138 @@
+"""What every command shares: scrubbed output, settings, the theme, the clock, and turning
+aligner's errors into one clear line and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from aligner.errors import AlignerError, ConfigError
+
+if TYPE_CHECKING:
+    from aligner.state.settings import Settings
+    from aligner.theme.schema import ThemeConfig
+    from aligner.theme.validation import CheckedTheme
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
+
+
+class Output:
+    """Prints to stdout/stderr, never a secret: every line is scrubbed of known secret values."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "****")
+        return text
+
+    def print(self, text: str = "") -> None:
+        click.echo(self.scrub(text))
+
+    def error(self, text: str) -> None:
+        click.echo(self.scrub(text), err=True)
+
+
+class State:
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
+        self.output = Output([])
+        self._settings: Settings | None = None
+
+    def settings(self, config: Path | None = None) -> Settings:
+        """Settings, with every account's part read (a bad variable is one line, exit 2)."""
+        if self._settings is None:
+            from pydantic import ValidationError
+
+            from aligner.state.settings import Settings
+            from aligner.surfaces import settings_parts
+            from aligner.theme.schema import describe_validation_error
+
+            try:
+                base = Settings()
+                base.read_parts(settings_parts())
+            except ValidationError as exc:
+                problems = [_setting_problem(p) for p in describe_validation_error(exc)]
+                raise ConfigError(problems) from None
+            self._settings = base.with_config(config) if config else base
+            self.output = Output(self._settings.secret_values())
+        return self._settings
+
+    def theme(
+        self, config: Path | None, *, strict: bool = True, quiet: bool = False
+    ) -> CheckedTheme:
+        from aligner.theme.validation import load_theme
+
+        checked = load_theme(self.settings(config).config, strict=strict)
+        for warning in () if quiet else checked.warnings:  # cron would mail them every run
+            self.output.error(f"warning: {warning}")
+        return checked
+
+    def now(self, config: ThemeConfig, at: str | None = None, *, quiet: bool = False) -> datetime:
+        """The moment to act for; says so when ALIGNER_NOW freezes the clock (easy to forget)."""
+        from aligner.core.session import resolve_now
+
+        settings = self.settings()
+        if settings.now and not at and not quiet:
+            self.output.error(f"note: the clock is frozen at {settings.now} by ALIGNER_NOW")
+        return resolve_now(settings, config, at)
+
+    def remember_secrets(self, *values: str | None) -> None:
+        """Values learnt while running (a token just typed in): never printed from now on."""
+        self.output.secrets.extend(v for v in values if v and len(v) >= 4)
+
+
+def _setting_problem(problem: str) -> str:
+    """'lock_wait: Input should be …' -> 'ALIGNER_LOCK_WAIT: input should be …'."""
+    field, _, message = problem.partition(": ")
+    return f"ALIGNER_{field.upper()}: {message[:1].lower()}{message[1:]}"
+
+
+def fail(state: State, code: int, message: str) -> NoReturn:
+    if state.debug:  # the traceback too, scrubbed of secrets like every other line
+        state.output.error(traceback.format_exc().rstrip())
+    state.output.error(message)
+    sys.exit(code)
+
+
+def handled(func: F) -> F:
+    """Turn aligner's errors into one clear message and an exit code (a traceback with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        state: State = click.get_current_context().find_object(State) or State(False)
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            fail(state, EXIT_USAGE, "\n".join(exc.problems))
+        except AlignerError as exc:  # lock held, surface failures
+            fail(state, EXIT_FAILED, f"error: {exc}")
+        except KeyboardInterrupt:
+            fail(state, 130, "interrupted")
+        except Exception as exc:  # a bug: one line unless --debug
+            hint = "" if state.debug else " (run with --debug for details)"
+            fail(state, EXIT_FAILED, f"internal error: {type(exc).__name__}: {exc}{hint}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Theme file (default: $ALIGNER_CONFIG or ./config/theme.toml).",
+    )(func)
+
+
+pass_state = click.make_pass_decorator(State)
