@@ -14,8 +14,9 @@ from click.testing import CliRunner, Result
 from hypothesis import settings
 
 from aligner.cli import cli
-from aligner.sandbox.seed import SANDBOX_ENV, USER_ID, seeded_sandbox
+from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
 from aligner.sandbox.server import Sandbox
+from aligner.sandbox.slack.service import USER_ID
 
 # Property tests: no per-example deadline (CI machines are busy) and no example database on disk.
 settings.register_profile("aligner", deadline=None, database=None)

@@ -77,7 +77,7 @@ def test_google_surfaces_share_one_token_refresh(
 ) -> None:
     import json
 
-    from aligner.sandbox.seed import GOOGLE_REFRESH_TOKEN
+    from aligner.sandbox.google.common import GOOGLE_REFRESH_TOKEN
     from aligner.state.credentials import write_private
     from tests.conftest import Aligner
 

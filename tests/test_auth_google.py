@@ -21,10 +21,10 @@ import pytest
 import responses
 
 from aligner.cli import cli
-from aligner.sandbox.seed import GOOGLE_REFRESH_TOKEN
+from aligner.sandbox.google.common import GOOGLE_REFRESH_TOKEN
 from aligner.sandbox.server import Sandbox
 from aligner.state.credentials import write_private
-from aligner.vendors.google.client import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
+from aligner.vendors.google.scopes import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
 from tests.conftest import DURING, SLACK_SECTION, USER_ID, Aligner, write_theme
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"

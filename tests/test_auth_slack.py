@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from aligner.cli import cli
-from aligner.sandbox.seed import SLACK_TOKEN
 from aligner.sandbox.server import Sandbox
+from aligner.sandbox.slack.service import SLACK_TOKEN
 from tests.conftest import DURING, USER_ID, Aligner
 from tests.test_auth_google import Interactive, follow_redirect
 
@@ -142,11 +142,11 @@ def test_a_redirect_with_the_wrong_state_is_ignored(
 def test_the_shipped_manifest_asks_exactly_for_what_aligner_needs() -> None:
     import yaml
 
-    from aligner.vendors.slack.oauth import CALLBACK_PATH, DEFAULT_PORT, needed_user_scopes
+    from aligner.vendors.slack.oauth import CALLBACK_PATH, DEFAULT_PORT, user_scopes
 
     path = Path(__file__).parent.parent / "deploy" / "slack-app-manifest.yaml"
     manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
     oauth = manifest["oauth_config"]
-    assert oauth["scopes"] == {"user": needed_user_scopes(None)}
+    assert oauth["scopes"] == {"user": user_scopes()}
     assert oauth["redirect_urls"] == [f"https://localhost:{DEFAULT_PORT}{CALLBACK_PATH}"]
     assert manifest["settings"]["token_rotation_enabled"] is False

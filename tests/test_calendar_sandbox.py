@@ -11,11 +11,11 @@ import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from aligner.sandbox.seed import EMAIL, GOOGLE_TOKEN
+from aligner.sandbox.google.common import EMAIL, GOOGLE_TOKEN
 from aligner.sandbox.server import Sandbox
-from aligner.state.settings import Settings
 from aligner.surfaces.calendar.api import CalendarApi
 from aligner.vendors.google.client import build_service
+from aligner.vendors.google.settings import GoogleSettings
 
 ZONE = "America/Los_Angeles"
 
@@ -41,7 +41,7 @@ def block(event_id: str | None = "blockaaaa1", **extra: Any) -> dict[str, Any]:
 
 @contextmanager
 def client(sandbox: Sandbox, token: str = GOOGLE_TOKEN) -> Iterator[Any]:
-    settings = Settings(google_api_root=sandbox.url, google_access_token=token)
+    settings = GoogleSettings(google_api_root=sandbox.url, google_access_token=token)
     service = build_service(settings, "calendar", "v3", "calendar")
     try:
         yield service

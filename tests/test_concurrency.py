@@ -39,7 +39,7 @@ def test_concurrent_applies_make_one_write(
 def test_a_held_lock_makes_apply_exit_1_with_a_clear_message(
     aligner: Aligner, state_dir: Path, sandbox: Sandbox
 ) -> None:
-    with exclusive(state_dir / "aligner.state.lock", 1):
+    with exclusive(state_dir / "aligner.lock", 1):
         result = aligner("apply", now=DURING, ALIGNER_LOCK_WAIT="0.2")
     assert result.exit_code == 1
     assert "another aligner run" in result.stderr

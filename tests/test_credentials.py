@@ -14,6 +14,9 @@ from aligner.sandbox.server import Sandbox
 from aligner.state.credentials import RefusedSecret, write_private
 from aligner.state.settings import Settings
 from aligner.vendors.google.client import load_credentials
+from aligner.vendors.google.scopes import GMAIL_COMPOSE
+from aligner.vendors.google.settings import GoogleSettings
+from aligner.vendors.slack.settings import SlackSettings
 from tests.conftest import DURING, USER_ID, Aligner
 
 
@@ -43,7 +46,7 @@ def layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 
 def slack_token() -> str:
-    token = Settings().slack_token
+    token = Settings().part(SlackSettings).slack_token
     assert token is not None
     return token.get_secret_value()
 
@@ -59,7 +62,7 @@ def test_each_layer_wins_over_the_ones_after_it(
     (layers["secrets"] / "ALIGNER_SLACK_TOKEN").unlink()
     assert slack_token() == "xoxp-from-auth-file"
     (layers["creds"] / "slack-token").unlink()
-    assert Settings().slack_token is None
+    assert Settings().part(SlackSettings).slack_token is None
 
 
 def test_the_secrets_dir_may_come_from_dotenv_and_names_files_in_any_case(
@@ -70,20 +73,22 @@ def test_the_secrets_dir_may_come_from_dotenv_and_names_files_in_any_case(
     private(secrets / "aligner_google_credentials", '{"refresh_token": "r"}')
     private(tmp_path / ".env", f"ALIGNER_SECRETS_DIR={secrets}\n")
     settings = Settings()
-    assert settings.slack_token is not None
-    assert settings.slack_token.get_secret_value() == "xoxp-mounted"
+    assert settings.part(SlackSettings).slack_token is not None
+    assert settings.part(SlackSettings).slack_token.get_secret_value() == "xoxp-mounted"
     # a file-valued setting names the mounted file itself
-    assert settings.google_credentials == secrets / "aligner_google_credentials"
+    assert (
+        settings.part(GoogleSettings).google_credentials == secrets / "aligner_google_credentials"
+    )
 
 
 def test_google_credentials_default_to_the_file_auth_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALIGNER_CREDENTIALS_DIR", str(tmp_path / "creds"))
-    assert Settings().google_credentials is None
+    assert Settings().part(GoogleSettings).google_credentials is None
     path = private(tmp_path / "creds" / "google-credentials.json", '{"refresh_token": "1//r"}')
     settings = Settings()
-    assert settings.google_credentials == path
+    assert settings.part(GoogleSettings).google_credentials == path
     assert "1//r" in settings.secret_values()  # scrubbed from every output line
 
 
@@ -107,17 +112,17 @@ def test_a_token_file_others_can_read_is_refused_with_the_fix(
     path = exposed(tmp_path / "creds" / "slack-token", "xoxp-exposed", mode)
     monkeypatch.setenv("ALIGNER_CREDENTIALS_DIR", str(tmp_path / "creds"))
     settings = Settings()
-    assert isinstance(settings.slack_token, RefusedSecret)
+    assert isinstance(settings.part(SlackSettings).slack_token, RefusedSecret)
     assert "xoxp-exposed" not in settings.secret_values()
     with pytest.raises(AuthError, match=f"chmod 600 {path}"):
-        settings.slack_token.get_secret_value()
+        settings.part(SlackSettings).slack_token.get_secret_value()
 
 
 def test_a_readable_dotenv_holding_a_secret_is_refused(tmp_path: Path) -> None:
     exposed(tmp_path / ".env", "ALIGNER_SLACK_TOKEN=xoxp-in-dotenv\nALIGNER_LOCK_WAIT=3\n", 0o644)
     settings = Settings()
-    assert isinstance(settings.slack_token, RefusedSecret)
-    assert "chmod 600" in settings.slack_token.problem
+    assert isinstance(settings.part(SlackSettings).slack_token, RefusedSecret)
+    assert "chmod 600" in settings.part(SlackSettings).slack_token.problem
     assert settings.lock_wait == 3  # plain settings from it still count
 
 
@@ -129,13 +134,13 @@ def test_a_file_owned_by_someone_else_is_not_ours_to_judge(
     path = exposed(tmp_path / "secrets" / "ALIGNER_SLACK_TOKEN", "xoxp-mounted", 0o444)
     os.chown(path, 65534, 65534)
     monkeypatch.setenv("ALIGNER_SECRETS_DIR", str(tmp_path / "secrets"))
-    token = Settings().slack_token
+    token = Settings().part(SlackSettings).slack_token
     assert token is not None and token.get_secret_value() == "xoxp-mounted"
 
 
 def test_a_group_readable_google_file_is_refused_with_the_fix(tmp_path: Path) -> None:
     path = exposed(tmp_path / "google.json", json.dumps({"refresh_token": "1//x"}), 0o640)
-    settings = Settings(google_credentials=path)
+    settings = GoogleSettings(google_credentials=path)
     with pytest.raises(AuthError, match=f"permissions 0640 for {path} are too open") as info:
         load_credentials(settings, "signature")
     assert f"chmod 600 {path}" in str(info.value)
@@ -171,11 +176,11 @@ def test_service_account_acts_as_the_subject_with_the_surface_scope(tmp_path: Pa
         "token_uri": "https://oauth2.googleapis.com/token",
     }
     path = private(tmp_path / "sa.json", json.dumps(info))
-    missing_subject = Settings(google_service_account=path)
+    missing_subject = GoogleSettings(google_service_account=path)
     with pytest.raises(AuthError, match="ALIGNER_GOOGLE_SUBJECT"):
         load_credentials(missing_subject, "note")
-    settings = Settings(google_service_account=path, google_subject="alex@example.com")
-    creds = load_credentials(settings, "note")
+    settings = GoogleSettings(google_service_account=path, google_subject="alex@example.com")
+    creds = load_credentials(settings, "note", (GMAIL_COMPOSE,))
     assert creds._subject == "alex@example.com"  # type: ignore[attr-defined]
     assert creds.scopes == ["https://www.googleapis.com/auth/gmail.compose"]  # type: ignore[attr-defined]
     assert pem.splitlines()[1] in "\n".join(settings.secret_values())

@@ -23,8 +23,8 @@ import pytest
 
 from aligner.core.daemon import covered, is_done, retry_delay, wakeups
 from aligner.core.logs import emit, setup_logging
-from aligner.sandbox.seed import SLACK_TOKEN
 from aligner.sandbox.server import Sandbox
+from aligner.sandbox.slack.service import SLACK_TOKEN
 from aligner.theme.schema import parse_config
 from tests.conftest import (
     AFTER,

@@ -243,7 +243,7 @@ def test_quiet_apply_fails_non_zero_with_a_message(aligner: Aligner) -> None:
 def test_quiet_apply_exits_1_while_another_run_holds_the_lock(
     aligner: Aligner, state_dir: Path
 ) -> None:
-    with exclusive(state_dir / "aligner.state.lock", 0):
+    with exclusive(state_dir / "aligner.lock", 0):
         result = aligner("apply", "--quiet", now=DURING, ALIGNER_LOCK_WAIT="0.2")
     assert result.exit_code == 1
     assert "another aligner run" in result.output

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aligner.sandbox.seed import GOOGLE_REFRESH_TOKEN, GOOGLE_TOKEN, SLACK_TOKEN
+from aligner.sandbox.google.common import GOOGLE_REFRESH_TOKEN, GOOGLE_TOKEN
 from aligner.sandbox.server import Sandbox
+from aligner.sandbox.slack.service import SLACK_TOKEN
 from aligner.state.credentials import write_private
-from aligner.vendors.google.client import GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
+from aligner.vendors.google.scopes import GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
 from tests.conftest import SLACK_SECTION, USER_ID, Aligner, write_theme
 
 SIGNATURE = "\n[signature]\nenabled = true\n"

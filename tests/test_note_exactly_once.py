@@ -16,7 +16,9 @@ from aligner.core.session import open_session
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces.note.message import NOTE_HEADER, NoteContent, build_message, encode_raw
 from aligner.theme.validation import load_theme
-from aligner.vendors.google.client import GMAIL_COMPOSE, build_service, execute
+from aligner.vendors.google.client import build_service, execute
+from aligner.vendors.google.scopes import GMAIL_COMPOSE
+from aligner.vendors.google.settings import GoogleSettings
 from tests.conftest import Aligner
 from tests.note_helpers import (
     DUE,
@@ -177,7 +179,7 @@ def test_writes_go_out_once_even_when_the_connection_drops(
 ) -> None:
     """httplib2 re-sends a request whose connection dropped; aligner's Google transport does not."""
     settings = sandbox_settings(sandbox.url, tmp_path / "state")
-    drafts = build_service(settings, "gmail", "v1", "note").users().drafts()
+    drafts = build_service(settings.part(GoogleSettings), "gmail", "v1", "note").users().drafts()
     note = NoteContent(("sam@example.com",), (), "Hello", "Hi\n")
     request = drafts.create(
         userId="me", body={"message": {"raw": encode_raw(build_message(note, "t"))}}

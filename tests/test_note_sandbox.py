@@ -17,7 +17,9 @@ from aligner.core.rehearsal import sandbox_settings
 from aligner.sandbox.google.gmail.query import Indexed, matches
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
-from aligner.vendors.google.client import GMAIL_COMPOSE, build_service
+from aligner.vendors.google.client import build_service
+from aligner.vendors.google.scopes import GMAIL_COMPOSE
+from aligner.vendors.google.settings import GoogleSettings
 from tests.note_helpers import mailbox
 
 READONLY = "https://www.googleapis.com/auth/gmail.readonly"
@@ -32,7 +34,7 @@ def gmail(sandbox: Sandbox, tmp_path: Path) -> Iterator[Any]:
 
 @contextmanager
 def _client(sandbox: Sandbox, tmp_path: Path, token: str | None) -> Iterator[Any]:
-    settings = sandbox_settings(sandbox.url, tmp_path / "state")
+    settings = sandbox_settings(sandbox.url, tmp_path / "state").part(GoogleSettings)
     if token:
         settings = settings.model_copy(update={"google_access_token": SecretStr(token)})
     service = build_service(settings, "gmail", "v1", "note")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aligner.sandbox.server import Sandbox
-from aligner.vendors.google.client import GMAIL_COMPOSE
+from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from tests.conftest import Aligner
 from tests.note_helpers import (
     BEFORE_SEND,

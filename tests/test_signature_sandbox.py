@@ -10,12 +10,12 @@ import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
+from aligner.sandbox.google.common import EMAIL, GOOGLE_TOKEN
 from aligner.sandbox.google.gmail.settings import SEEDED_ALIAS, GmailSettingsService
 from aligner.sandbox.http import Request
-from aligner.sandbox.seed import EMAIL, GOOGLE_TOKEN
 from aligner.sandbox.server import Sandbox
-from aligner.state.settings import Settings
 from aligner.vendors.google.client import build_service
+from aligner.vendors.google.settings import GoogleSettings
 
 SCOPE = "https://www.googleapis.com/auth/"
 Client = Callable[..., Any]
@@ -27,7 +27,7 @@ def gmail(sandbox: Sandbox) -> Iterator[Client]:
     services: list[Any] = []
 
     def make(token: str = GOOGLE_TOKEN) -> Any:
-        settings = Settings(google_access_token=token, google_api_root=sandbox.url)
+        settings = GoogleSettings(google_access_token=token, google_api_root=sandbox.url)
         service = build_service(settings, "gmail", "v1", "signature")
         services.append(service)
         return service.users().settings().sendAs()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from aligner.sandbox.google.common import EMAIL
 from aligner.sandbox.google.gmail.settings import SEEDED_ALIAS, GmailSettingsService, gmail_rewrite
-from aligner.sandbox.seed import EMAIL
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces.signature.html import find_theme_block, html_to_text
 from tests.conftest import AFTER, BEFORE, DURING, Aligner, write_theme

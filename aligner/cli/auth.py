@@ -74,7 +74,7 @@ def auth() -> None:
 
 
 def _option(spec: AuthOption) -> Callable[[Any], Any]:
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"default": spec.default, "help": spec.help}
     if spec.is_flag:
         extra["is_flag"] = True
     elif spec.flag_value is not None:
@@ -82,8 +82,8 @@ def _option(spec: AuthOption) -> Callable[[Any], Any]:
     elif spec.path:
         extra["type"] = click.Path(path_type=Path)
     elif spec.default is not None:
-        extra.update(default=spec.default, show_default=True)
-    return click.option(spec.flag, default=spec.default, help=spec.help, **extra)
+        extra["show_default"] = True
+    return click.option(spec.flag, **extra)
 
 
 def _command(account: Account, flow: AuthFlow) -> click.Command:

@@ -25,8 +25,8 @@ class SlackAuth(AuthFlow):
     options = (
         AuthOption(
             "--token",
-            "Store an existing user token (xoxp-…): piped on standard input, or typed at a "
-            "hidden prompt. Never on the command line, where `ps` and shell history see it.",
+            "Store an existing user token (xoxp-…); with no value it is read from standard "
+            "input or a hidden prompt.",
             flag_value="-",
         ),
         AuthOption("--client-id", "Your Slack app's client id ($ALIGNER_SLACK_CLIENT_ID)."),
