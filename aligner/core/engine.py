@@ -7,7 +7,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aligner.core.model import ApplyResult, Change, Json, Outcome, Plan, Record, SurfacePlan
+from aligner.core.model import (
+    Action,
+    ApplyResult,
+    Change,
+    Json,
+    Outcome,
+    Plan,
+    Record,
+    SurfacePlan,
+)
 from aligner.errors import AuthError, ConfigError, SurfaceError
 from aligner.state.store import Store
 from aligner.surfaces.base import DiffContext, Surface
@@ -118,7 +127,7 @@ class Engine:
     ) -> Outcome:
         store, name, key = self.store, change.surface, change.key
         if not change.writes:
-            if change.action == "adopt":  # an earlier write went through after all
+            if change.action is Action.ADOPT:  # an earlier write went through after all
                 store.save_applied(name, key, change.after, "active", now)
             elif change.ownership in ("restored", "released"):
                 store.set_state(name, key, change.ownership, now)

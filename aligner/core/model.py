@@ -7,13 +7,39 @@ preview can never disagree with what runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 Json = Any
+
+
+class Action(StrEnum):
+    """What a change does. Writes: set, update, create, replace, delete, restore, draft, send,
+    record. Notices (writes=False): conflict, release, adopt, notice."""
+
+    SET = "set"
+    UPDATE = "update"
+    CREATE = "create"
+    REPLACE = "replace"
+    DELETE = "delete"
+    RESTORE = "restore"
+    DRAFT = "draft"
+    SEND = "send"
+    RECORD = "record"
+    CONFLICT = "conflict"
+    RELEASE = "release"
+    ADOPT = "adopt"
+    NOTICE = "notice"
+
+
 Ownership = Literal["keep", "active", "restored", "released"]
 Phase = Literal["before", "during", "after"]
+
+
+class Payload:
+    """Base of a surface's own typed details of a change (the engine never looks inside)."""
 
 
 @dataclass(frozen=True)
@@ -22,17 +48,18 @@ class Change:
 
     surface: str
     key: str
-    action: str  # set, update, create, delete, restore, draft, send, conflict, notice ...
+    action: Action
     before: Json
     after: Json
     summary: str
     writes: bool = True
     ownership: Ownership = "active"
-    payload: Mapping[str, Json] = field(default_factory=dict)
+    payload: Payload | None = None
+    preview: tuple[str, ...] = ()  # lines showing the change as a person reads it
 
     @property
     def is_conflict(self) -> bool:
-        return self.action == "conflict"
+        return self.action is Action.CONFLICT
 
     def to_json(self) -> dict[str, Json]:
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aligner.core.model import Change, Json, Record
+from aligner.core.model import Action, Change, Json, Record
 
 Same = Callable[[Json, Json], bool]
 
@@ -55,7 +55,7 @@ class OwnedValue:
                     release=False,
                 )
             ]
-        action = "update" if record is not None else "set"
+        action = Action.UPDATE if record is not None else Action.SET
         return [
             Change(
                 self.surface,
@@ -74,7 +74,7 @@ class OwnedValue:
                 Change(
                     self.surface,
                     self.key,
-                    "adopt",
+                    Action.ADOPT,
                     current,
                     current,
                     "already shows the themed value",
@@ -85,7 +85,7 @@ class OwnedValue:
             Change(
                 self.surface,
                 self.key,
-                "set",
+                Action.SET,
                 current,
                 desired,
                 f"{self.describe(current)} → {self.describe(desired)}",
@@ -108,7 +108,7 @@ class OwnedValue:
             Change(
                 self.surface,
                 self.key,
-                "restore",
+                Action.RESTORE,
                 current,
                 restore_to,
                 summary,
@@ -120,7 +120,7 @@ class OwnedValue:
         return Change(
             self.surface,
             self.key,
-            "release",
+            Action.RELEASE,
             current,
             restore_to,
             "already back to the original",
@@ -132,7 +132,7 @@ class OwnedValue:
         return Change(
             self.surface,
             self.key,
-            "conflict",
+            Action.CONFLICT,
             expected,
             current,
             f"{why}: shows {self.describe(current)}",

@@ -57,7 +57,7 @@ def _short(key: str, value: Any, zone: ZoneInfo, limit: int = 160) -> str:
 def change_lines(change: Change, zone: ZoneInfo) -> list[str]:
     mark = MARKS.get(change.action, "~")
     lines = [f"  {mark} {change.action} {change.key}: {change.summary}"]
-    preview = change.payload.get("preview")
+    preview = change.preview
     if change.writes and not preview:
         lines += value_diff(change.before, change.after, zone)
     lines += [f"      {line}" for line in preview or []]

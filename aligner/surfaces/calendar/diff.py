@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from aligner.core.model import Change, Json, Ownership, Record
+from aligner.core.model import Action, Change, Json, Ownership, Payload, Record
 from aligner.surfaces.calendar.events import (
     FOCUS,
     as_busy,
@@ -69,6 +70,19 @@ def what_changed(expected: Json, current: Json) -> str:
     return "renamed" if expected["title"] != current["title"] else "edited"
 
 
+WriteOp = Literal["insert", "revive", "update", "replace", "delete"]
+
+
+@dataclass(frozen=True)
+class BlockWrite(Payload):
+    """How a block's change is written: insert a new event, revive a deleted one, update it,
+    replace it (delete `old_id`, then insert) or delete it."""
+
+    op: WriteOp
+    event_id: str | None = None
+    old_id: str | None = None
+
+
 @dataclass(frozen=True)
 class BlockPlanner:
     surface: str
@@ -118,7 +132,7 @@ class BlockPlanner:
             return [
                 self._change(
                     key,
-                    "replace",
+                    Action.REPLACE,
                     current,
                     target,
                     f"delete and re-create (Google cannot change an event's type): "
@@ -134,7 +148,7 @@ class BlockPlanner:
                 Change(
                     self.surface,
                     key,
-                    "adopt",
+                    Action.ADOPT,
                     managed(current),
                     {**current, "calendar": self.calendar_id},
                     f"{self._say(current)} is already there; aligner looks after it again",
@@ -146,7 +160,7 @@ class BlockPlanner:
         return [
             self._change(
                 key,
-                "update",
+                Action.UPDATE,
                 current,
                 target,
                 self._say(target),
@@ -159,9 +173,9 @@ class BlockPlanner:
         if current is not None and current.get("type") == target["type"] and current.get("id"):
             summary = f"{self._say(target)} (bringing back the deleted event)"
             return self._change(
-                key, "create", None, target, summary, op="revive", event_id=current["id"]
+                key, Action.CREATE, None, target, summary, op="revive", event_id=current["id"]
             )
-        return self._change(key, "create", None, target, self._say(target), op="insert")
+        return self._change(key, Action.CREATE, None, target, self._say(target), op="insert")
 
     # -- after: give the time back -----------------------------------------------------------
 
@@ -171,7 +185,7 @@ class BlockPlanner:
                 Change(
                     self.surface,
                     key,
-                    "release",
+                    Action.RELEASE,
                     managed(record.applied),
                     None,
                     "already gone from the calendar",
@@ -184,7 +198,7 @@ class BlockPlanner:
         return [
             self._change(
                 key,
-                "delete",
+                Action.DELETE,
                 current,
                 None,
                 self._say(current),
@@ -200,7 +214,7 @@ class BlockPlanner:
         return Change(
             self.surface,
             key,
-            "release",
+            Action.RELEASE,
             managed(view),
             None,
             f"started{when}; stays on the calendar as it is",
@@ -218,7 +232,7 @@ class BlockPlanner:
         return Change(
             self.surface,
             key,
-            "conflict",
+            Action.CONFLICT,
             managed(expected),
             managed(current),
             f"{what} by hand since aligner wrote it; {then}{shows}",
@@ -229,16 +243,19 @@ class BlockPlanner:
     def _change(
         self,
         key: str,
-        action: str,
+        action: Action,
         before: Json,
         after: Json,
         summary: str,
         *,
         ownership: Ownership = "active",
-        **payload: Json,
+        op: WriteOp,
+        event_id: str | None = None,
+        old_id: str | None = None,
     ) -> Change:
-        if action in ("update", "replace"):
-            payload["preview"] = preview(before, after, self.zone)
+        shown: tuple[str, ...] = ()
+        if action in (Action.UPDATE, Action.REPLACE):
+            shown = tuple(preview(before, after, self.zone))
         return Change(
             self.surface,
             key,
@@ -247,7 +264,8 @@ class BlockPlanner:
             managed(after),
             summary,
             ownership=ownership,
-            payload=payload,
+            payload=BlockWrite(op, event_id, old_id),
+            preview=shown,
         )
 
     def _say(self, view: Json) -> str:

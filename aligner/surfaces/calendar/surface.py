@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check
-from aligner.core.model import Change, Json, Record
-from aligner.errors import ConfigError
+from aligner.core.model import Action, Change, Json, Record
+from aligner.errors import ConfigError, PermanentError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
 from aligner.surfaces.calendar.checks import calendar_findings
-from aligner.surfaces.calendar.diff import BlockPlanner
+from aligner.surfaces.calendar.diff import BlockPlanner, BlockWrite
 from aligner.surfaces.calendar.events import (
     BUSY,
     FOCUS,
@@ -169,13 +169,12 @@ class CalendarBlocks(Surface):
         return changes
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        payload = change.payload
-        op = str(payload["op"])
+        write = _write_of(change)
         calendar_id = calendar_section(config).calendar_id
-        if op in ("delete", "replace"):
-            key_id = str(payload["event_id"] if op == "delete" else payload["old_id"])
+        if write.op in ("delete", "replace"):
+            key_id = str(write.event_id if write.op == "delete" else write.old_id)
             self._delete(config, change.key, key_id, ledger)
-            if op == "delete":
+            if write.op == "delete":
                 return {"id": key_id, "status": "cancelled", "calendar": calendar_id}
         return {**self._write(config, change, ledger), "calendar": calendar_id}
 
@@ -187,20 +186,21 @@ class CalendarBlocks(Surface):
     # -- writes ----------------------------------------------------------------------------
 
     def _write(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        calendar_id, key, op = (
+        calendar_id, key, write = (
             calendar_section(config).calendar_id,
             change.key,
-            change.payload["op"],
+            _write_of(change),
         )
+        op = write.op
         view = dict(change.after)
         if op != "update" and view["type"] == FOCUS and _remembered(ledger, calendar_id):
             view = as_busy(view)  # learnt earlier in this same run
         self._pending(ledger, key, view)
         body = event_body(view, config, key)
         if op == "update":
-            event = self.api.patch(calendar_id, str(change.payload["event_id"]), body)
+            event = self.api.patch(calendar_id, str(write.event_id), body)
         elif op == "revive":
-            revived = self.api.revive(calendar_id, str(change.payload["event_id"]), body)
+            revived = self.api.revive(calendar_id, str(write.event_id), body)
             event = revived or self._create(config, key, view, ledger)
         else:
             event = self._create(config, key, view, ledger)
@@ -239,6 +239,12 @@ class CalendarBlocks(Surface):
         ledger.save_extra(key, {"pending": {"op": "write", "view": managed(view)}})
 
 
+def _write_of(change: Change) -> BlockWrite:
+    if not isinstance(change.payload, BlockWrite):
+        raise PermanentError(f"calendar cannot {change.action} {change.key} without a plan", NAME)
+    return change.payload
+
+
 def _ids(config: ThemeConfig, key: str, kind: str) -> list[str]:
     return [event_id(config.theme.key, key, kind, g) for g in range(GENERATIONS)]
 
@@ -272,7 +278,7 @@ def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list
         Change(
             surface,
             key,
-            "release",
+            Action.RELEASE,
             managed(record.applied),
             None,
             f"its event is on calendar “{record.applied['calendar']}” (calendar_id changed); "
@@ -302,7 +308,7 @@ def _fallback_notice(surface: str, info: Mapping[str, Any]) -> Change:
     return Change(
         surface,
         "focus-time",
-        "notice",
+        Action.NOTICE,
         None,
         None,
         f"{why}: this account has no focus time (it needs an eligible Workspace account and "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aligner.core.model import Change, Json, Ownership
+from aligner.core.model import Action, Change, Json, Ownership, Payload
 from aligner.render.text import local
 from aligner.surfaces.base import DiffContext
 from aligner.surfaces.note.delivery import CREATING, DELETED, DRAFTED, SENDING, SENT, is_delivered
@@ -27,6 +27,13 @@ def preview(note: Json, sender: str | None) -> list[str]:
     if note.get("html"):
         lines += ["", "(also as HTML, with the themed signature)"]
     return lines
+
+
+@dataclass(frozen=True)
+class NoteStep(Payload):
+    """When the plan decided this note write (the delivery records it as its `at`)."""
+
+    at: str
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class NoteDiff:
             return [
                 self._notice(
                     f"will be {verb} at {self._local(send_at)}",
-                    payload={"preview": preview(self.note, self._sender)},
+                    preview=tuple(preview(self.note, self._sender)),
                 )
             ]
         return [self._deliver(self._delivery, "")]
@@ -173,7 +180,7 @@ class NoteDiff:
                 Change(
                     self.surface,
                     self.key,
-                    "conflict",
+                    Action.CONFLICT,
                     self.intent.get("message_id"),
                     draft["message_id"],
                     f"the draft {draft_id} was edited by hand since aligner made it; "
@@ -186,12 +193,12 @@ class NoteDiff:
             Change(
                 self.surface,
                 self.key,
-                "delete",
+                Action.DELETE,
                 {"draft_id": draft["id"]},
                 None,
                 f"delete the unsent draft {draft['id']} aligner made",
                 ownership="restored",
-                payload={"at": self.ctx.now.isoformat()},
+                payload=NoteStep(self.ctx.now.isoformat()),
             )
         ]
 
@@ -210,10 +217,12 @@ class NoteDiff:
         sender = self.current.get("from")
         return str(sender) if sender else None
 
-    def _deliver(self, action: str, why: str) -> Change:
+    def _deliver(self, delivery: str, why: str) -> Change:
+        """`delivery`: "draft" makes the draft; "send" sends it (making it first if need be)."""
+        action = Action.DRAFT if delivery == "draft" else Action.SEND
         note = {**self.note, "delivery": self._delivery, "from": self._sender}
         to = ", ".join(note["to"])
-        if action == "draft":
+        if action is Action.DRAFT:
             summary = f"draft to {to}: “{note['subject']}” (waits in Gmail Drafts for you){why}"
         else:
             summary = f"send to {to}: “{note['subject']}”{why}"
@@ -224,8 +233,9 @@ class NoteDiff:
             None,
             note,
             summary,
-            ownership="active" if action == "draft" else "released",
-            payload={"at": self.ctx.now.isoformat(), "preview": preview(note, self._sender)},
+            ownership="active" if action is Action.DRAFT else "released",
+            payload=NoteStep(self.ctx.now.isoformat()),
+            preview=tuple(preview(note, self._sender)),
         )
 
     def _record(self, summary: str, ownership: Ownership) -> Change:
@@ -233,30 +243,30 @@ class NoteDiff:
         return Change(
             self.surface,
             self.key,
-            "record",
+            Action.RECORD,
             None,
             note,
             summary,
             ownership=ownership,
-            payload={"at": self.ctx.now.isoformat()},
+            payload=NoteStep(self.ctx.now.isoformat()),
         )
 
     def _missed(self, why: str) -> Change:
         return self._notice(f"missed: {why} before the interview started; not delivering it now")
 
     def _notice(
-        self, summary: str, *, ownership: Ownership = "keep", payload: dict[str, Json] | None = None
+        self, summary: str, *, ownership: Ownership = "keep", preview: tuple[str, ...] = ()
     ) -> Change:
         return Change(
             self.surface,
             self.key,
-            "notice",
+            Action.NOTICE,
             None,
             summary,  # distinct notices must differ here: the journal skips a repeated one
             summary,
             writes=False,
             ownership=ownership,
-            payload=payload or {},
+            preview=preview,
         )
 
     def _when(self, field: str) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aligner.core.doctor import Check, ok
-from aligner.core.model import Change, Json, Record
+from aligner.core.model import Action, Change, Json, Record
 from aligner.errors import ConfigError, PermanentError
 from aligner.render.text import local
 from aligner.state.settings import Settings
@@ -41,7 +41,7 @@ from aligner.surfaces.note.delivery import (
     NoteDelivery,
     is_delivered,
 )
-from aligner.surfaces.note.diff import NoteDiff
+from aligner.surfaces.note.diff import NoteDiff, NoteStep
 from aligner.surfaces.note.message import (
     NoteContent,
     address_problem,
@@ -230,10 +230,13 @@ class InterviewNote(Surface):
         return NoteDiff(self.name, key, ctx, desired.get(key), current[key]).changes()
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        at = str(change.payload["at"])
-        if change.action == "delete":
+        step = change.payload
+        if not isinstance(step, NoteStep):
+            raise PermanentError(f"the note cannot {change.action} without a plan step", self.name)
+        at = step.at
+        if change.action is Action.DELETE:
             return self.delivery.take_back(change.key, at, ledger)
-        if change.action not in ("draft", "send", "record"):
+        if change.action not in (Action.DRAFT, Action.SEND, Action.RECORD):
             raise PermanentError(f"the note cannot {change.action}", self.name)
         note = change.after
         sender = note.get("from")
@@ -245,7 +248,7 @@ class InterviewNote(Surface):
             search=f"to:{first}" if first else "",
             content=str(note["content"]),
             at=at,
-            may_start=change.action != "record",
+            may_start=change.action is not Action.RECORD,
         )
         return self.delivery.deliver(attempt, ledger)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check
-from aligner.core.model import Change, Json, Record
+from aligner.core.model import Action, Change, Json, Record
 from aligner.core.ownership import OwnedValue
 from aligner.errors import ConfigError, PermanentError, SurfaceError
 from aligner.state.settings import Settings
@@ -251,14 +251,14 @@ class GmailSignature(Surface):
         before, after = html_of(change.before), html_of(change.after)
         if not change.writes:
             return replace(change, before=before, after=after)
-        if change.action == "restore":
+        if change.action is Action.RESTORE:
             summary = f"back to the original: “{one_line(after)}”"
         elif signature_section(config).mode == "append":
             added = html_to_text(themed_block(config)).replace("\n", " / ")
             summary = f"theme appended: “{added}”"
         else:
             summary = f"replaced by the theme: “{one_line(after)}”"
-        return replace(change, summary=summary, payload={"preview": preview_lines(before, after)})
+        return replace(change, summary=summary, preview=tuple(preview_lines(before, after)))
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         signature = html_of(change.after)
