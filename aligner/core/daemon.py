@@ -114,7 +114,7 @@ class Daemon:
     ) -> None:
         self.settings, self.options, self.log = settings, options, log
         self.config = theme.config
-        self.signature = file_signature(options.config_path)
+        self.theme_stamp = file_signature(options.config_path)
         self.scheduler = BlockingScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -202,7 +202,7 @@ class Daemon:
         )
 
     def reload(self, why: str) -> None:
-        self.signature = file_signature(self.options.config_path)
+        self.theme_stamp = file_signature(self.options.config_path)
         try:
             theme = load_theme(self.options.config_path)
         except ConfigError as exc:
@@ -259,7 +259,7 @@ class Daemon:
 
     def watch(self) -> None:
         """While idle, a changed theme file counts as a reload."""
-        if self.idle and file_signature(self.options.config_path) != self.signature:
+        if self.idle and file_signature(self.options.config_path) != self.theme_stamp:
             self.control.put("theme file changed")
 
     def _retry_later(self) -> None:

@@ -19,7 +19,7 @@ def calendar_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]:
     problem, body = read_check(
         f"{NAME}.works",
         settings,
-        "calendar",
+        ("calendar", "v3"),
         CALENDAR_EVENTS,
         lambda service: service.events().list(calendarId=calendar_id, maxResults=1),
     )

@@ -183,7 +183,7 @@ class InterviewNote(Surface):
         problem, body = read_check(
             f"{NAME}.works",
             settings,
-            "gmail",
+            ("gmail", "v1"),
             GMAIL_COMPOSE,
             lambda service: service.users().getProfile(userId="me"),
         )

@@ -16,7 +16,7 @@ def signature_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]
     problem, body = read_check(
         f"{NAME}.works",
         settings,
-        "gmail",
+        ("gmail", "v1"),
         GMAIL_SETTINGS_BASIC,
         lambda service: service.users().settings().sendAs().list(userId="me"),
     )

@@ -141,18 +141,19 @@ def grant_check(google: GoogleSettings, needs: Mapping[str, Sequence[str]]) -> C
 def read_check(
     check: str,
     settings: Settings,
-    api: str,
+    api: tuple[str, str],
     scope: str,
     request_of: Callable[[Any], Any],
 ) -> tuple[Check | None, Any]:
-    """One cheap read call for the surface named by `check`; a failure becomes its ✗ line."""
+    """One cheap read call of `api` (name, version) for the surface named by `check`; a failure
+    becomes its ✗ line."""
     from aligner.vendors.google.client import build_service, execute
 
     surface = check.partition(".")[0]
     google = settings.part(GoogleSettings)
 
     def read() -> Any:
-        service = build_service(google, api, "v3" if api == "calendar" else "v1", surface)
+        service = build_service(google, *api, surface)
         try:
             return execute(request_of(service), surface, scope, retry=True)
         finally:
