@@ -257,8 +257,4 @@ def _make_handler(sandbox: Sandbox) -> Callable[..., BaseHTTPRequestHandler]:
     return Handler
 
 
-def pin_clock(sandbox: Sandbox, now: datetime | None) -> None:
-    sandbox.clock.pinned = now
-
-
-__all__ = ["Clock", "Fault", "LoggedRequest", "Sandbox", "json", "pin_clock"]
+__all__ = ["Clock", "Fault", "LoggedRequest", "Sandbox"]
