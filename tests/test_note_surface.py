@@ -230,8 +230,9 @@ def test_a_reverted_theme_delivers_nothing(send_note: Aligner, sandbox: Sandbox)
     assert send_note("revert", now=BEFORE_SEND).exit_code == 0
     result = send_note("apply", now=DUE)
     assert result.exit_code == 0
-    assert "not delivered while aligner is reverted" in result.stdout
+    assert "gives back and sets nothing" in result.stdout
     assert gmail_writes(sandbox) == 0
+    assert "not delivered while aligner is reverted" in send_note("plan", now=DUE).stdout
 
 
 def test_plan_json_carries_the_note(send_note: Aligner) -> None:

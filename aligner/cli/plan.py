@@ -62,6 +62,11 @@ def plan(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--quiet", is_flag=True, help="Print nothing when nothing changed.")
 @click.option("--force", is_flag=True, help="Re-assert items a person changed by hand.")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Read every surface even when nothing can be due (finds drift after the window).",
+)
 @config_option
 @click.pass_context
 @handled
@@ -71,6 +76,7 @@ def apply(
     as_json: bool,
     quiet: bool,
     force: bool,
+    refresh: bool,
     config_path: Path | None,
 ) -> None:
     """Make every surface show what the theme says it should, now."""
@@ -89,7 +95,8 @@ def apply(
     config = state.theme(config_path, quiet=quiet).config
     settings = state.settings()
     now = state.now(config, quiet=quiet)
-    with open_session(settings, config, lock=True) as session:
+    busy_at = None if refresh or force else now
+    with open_session(settings, config, lock=True, busy_at=busy_at) as session:
         result = session.apply(now, force=force)
     report(state, result, session, as_json, quiet)
 

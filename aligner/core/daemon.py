@@ -93,9 +93,11 @@ def file_signature(path: Path) -> tuple[int, int] | None:
 
 
 def reconcile_once(settings: Settings, config: ThemeConfig) -> ApplyResult:
-    """Exactly `aligner apply`: take the lock, read `now` once holding it, converge."""
-    with open_session(settings, config, lock=True) as session:
-        return session.apply(resolve_now(settings, config))
+    """Exactly `aligner apply`: take the lock, converge for `now` (surfaces for which nothing
+    can be due are left alone, so a reconcile with nothing to do calls no API)."""
+    now = resolve_now(settings, config)
+    with open_session(settings, config, lock=True, busy_at=now) as session:
+        return session.apply(now)
 
 
 # -- the daemon -------------------------------------------------------------------------------

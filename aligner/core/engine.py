@@ -153,12 +153,26 @@ class Engine:
 
 
 def surfaces_to_run(
-    registry: Sequence[type[Surface]], config: ThemeConfig, store: Store
+    registry: Sequence[type[Surface]],
+    config: ThemeConfig,
+    store: Store,
+    *,
+    busy_at: datetime | None = None,
+    giving_back: bool = False,
 ) -> list[type[Surface]]:
-    """Enabled surfaces, plus disabled ones that still hold something to give back."""
+    """Enabled surfaces, plus disabled ones that still hold something to give back.
+
+    With `busy_at`, only those for which something can be due then: a surface that is idle
+    (`Surface.idle`) is neither read nor written, so a run with nothing to do calls no API.
+    """
     chosen = []
     for cls in registry:
-        owns = any(r.active for r in store.records(cls.name).values())
-        if cls.enabled(config) or owns:
-            chosen.append(cls)
+        records = store.records(cls.name)
+        owns = any(r.active for r in records.values())
+        if not (cls.enabled(config) or owns):
+            continue
+        off = giving_back or not cls.enabled(config)
+        if busy_at is not None and cls.idle(config, busy_at, records, giving_back=off):
+            continue
+        chosen.append(cls)
     return chosen

@@ -100,12 +100,19 @@ def open_session(
     *,
     lock: bool,
     surfaces: Mapping[str, Connected] | None = None,
+    busy_at: datetime | None = None,
 ) -> Iterator[Session]:
-    """Open the store (under the run lock when `lock`), and connect the surfaces to run."""
+    """Open the store (under the run lock when `lock`), and connect the surfaces to run.
+
+    `busy_at` (for `apply` and the daemon): leave out the surfaces for which nothing can be due
+    at that moment, so they cost no API call and no token refresh (`apply --refresh` reads all).
+    """
     guard = exclusive(settings.lock_path, settings.lock_wait) if lock else _nothing()
     with guard, Store(settings.state_db) as store:
         if surfaces is None:
-            surfaces = connect_all(settings, config, surfaces_to_run(REGISTRY, config, store))
+            back = reverted_at(store, config) is not None
+            chosen = surfaces_to_run(REGISTRY, config, store, busy_at=busy_at, giving_back=back)
+            surfaces = connect_all(settings, config, chosen)
         yield Session(settings, config, store, surfaces)
 
 

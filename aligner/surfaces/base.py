@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from aligner.core.doctor import Check
 from aligner.core.model import Change, Json, Record
+from aligner.errors import ConfigError
 from aligner.state.settings import Settings, SettingsPart
 from aligner.theme.findings import Finding
 from aligner.theme.schema import Section, ThemeConfig
@@ -197,6 +198,28 @@ class Surface(ABC):
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
         return []
+
+    @classmethod
+    def idle(
+        cls,
+        config: ThemeConfig,
+        now: datetime,
+        records: Mapping[str, Record],
+        *,
+        giving_back: bool = False,
+    ) -> bool:
+        """True when nothing can be due now, whatever the vendor shows: `apply` then neither
+        reads nor writes the surface (no API call). By default: aligner holds nothing here and,
+        unless giving back, wants nothing shown now."""
+        if any(record.active for record in records.values()):
+            return False
+        if giving_back:
+            return True
+        try:
+            wanted = cls.desired(config, now)
+        except ConfigError:
+            return False  # let the run report the problem
+        return all(value is None for value in wanted.values())
 
     @classmethod
     @abstractmethod

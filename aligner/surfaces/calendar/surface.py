@@ -95,6 +95,26 @@ class CalendarBlocks(Surface):
         }
 
     @classmethod
+    def idle(
+        cls,
+        config: ThemeConfig,
+        now: datetime,
+        records: Mapping[str, Record],
+        *,
+        giving_back: bool = False,
+    ) -> bool:
+        """Blocks are due as soon as they can be created: busy while one has yet to start."""
+        if any(record.active for record in records.values()):
+            return False
+        if giving_back:
+            return True
+        try:
+            views = cls.desired(config, now)
+        except ConfigError:
+            return False
+        return all(moment(view["start"]) <= now for view in views.values())
+
+    @classmethod
     def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
         found = []
         for index, block in enumerate(calendar_section(config).blocks):

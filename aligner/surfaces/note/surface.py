@@ -166,6 +166,33 @@ class InterviewNote(Surface):
         return {note_key(config): rendered_note(config)}
 
     @classmethod
+    def idle(
+        cls,
+        config: ThemeConfig,
+        now: datetime,
+        records: Mapping[str, Record],
+        *,
+        giving_back: bool = False,
+    ) -> bool:
+        """Nothing is due before `send_at` or after the window (a note never delivered is
+        reported missed until then); a delivery in flight is always finished."""
+        record = records.get(note_key(config))
+        intent = dict(record.extra) if record is not None else {}
+        stage = intent.get("stage")
+        if stage in (CREATING, SENDING):
+            return False
+        if giving_back:
+            return not (record is not None and record.active)
+        if now >= config.schedule.window_end:
+            return True
+        if stage is not None:
+            return False
+        try:
+            return now < config.instant(note_section(config).send_at, "note.send_at")
+        except ConfigError:
+            return False
+
+    @classmethod
     def transitions(cls, config: ThemeConfig) -> list[tuple[datetime, str]]:
         try:
             send_at = config.instant(note_section(config).send_at, "note.send_at")
