@@ -21,6 +21,9 @@ class Request:
         return values[0] if values else default
 
     def bearer(self) -> str | None:
+        """The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1,
+        https://datatracker.ietf.org/doc/html/rfc6750#section-2.1), or None.
+        """
         auth = self.headers.get("authorization", "")
         return auth[7:].strip() if auth.lower().startswith("bearer ") else None
 
@@ -68,7 +71,12 @@ class Service:
         raise NotImplementedError
 
     def fault_response(self, status: int, retry_after: int | None) -> Response:
-        """The vendor's error body for an injected HTTP error."""
+        """The vendor's error body for an injected HTTP error.
+
+        Each service overrides this with its vendor's shape (Slack: slack/service.py; Google:
+        google/common.py `google_error`). Retry-After is the standard HTTP header (RFC 9110 §10.2.3,
+        https://datatracker.ietf.org/doc/html/rfc9110#section-10.2.3), sent only when a test asks.
+        """
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return Response(status, {"error": {"code": status, "message": "injected fault"}}, headers)
 

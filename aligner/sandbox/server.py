@@ -1,7 +1,10 @@
 """The sandbox: fake Slack / Google endpoints over loopback HTTP, served from a thread.
 
-Per-service state and request handling live in their own modules (slack.py, calendar.py, ...);
-this module only parses HTTP, keeps the request log, injects faults and serves the control path:
+Per-service state and request handling live in their own modules (slack/service.py,
+google/calendar/service.py, google/gmail/*.py, google/common.py), each citing the vendor
+documentation it follows; this module emulates no vendor behaviour. It only parses HTTP, keeps
+the request log, injects faults (each service shapes the error body as its vendor does, see
+`Service.fault_response`) and serves the control path:
 
     GET  /_sandbox/requests          the request log
     GET  /_sandbox/state             every service's state

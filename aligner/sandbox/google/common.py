@@ -3,6 +3,11 @@
 Error body, as Google sends it:
     {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND",
                "errors": [{"domain": "global", "reason": "notFound", "message": "Not Found"}]}}
+The `errors[]` list with `domain`/`reason`/`message`:
+    https://developers.google.com/calendar/api/guides/errors
+    https://developers.google.com/gmail/api/guides/handle-errors
+`status`, the canonical code of the HTTP status (google.rpc.Code, "HTTP Mapping"):
+    https://cloud.google.com/apis/design/errors
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from aligner.sandbox.http import Request, Response, Routed, Service
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
 
+# HTTP status -> canonical code, from google.rpc.Code's "HTTP Mapping"
+# (https://cloud.google.com/apis/design/errors). 410 has no mapping there: NOT_FOUND is the
+# sandbox's choice, not documented.
 STATUS_TEXT = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -28,6 +36,9 @@ STATUS_TEXT = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+# Default `reason` per status, as the Calendar errors guide lists them
+# (https://developers.google.com/calendar/api/guides/errors); `deleted` for 410 is reported,
+# not documented: https://github.com/googleapis/google-api-python-client/issues/210
 DEFAULT_REASON = {
     400: "badRequest",
     401: "authError",
@@ -48,6 +59,7 @@ def google_error(
     domain: str = "global",
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """A Google JSON error (see the module docstring for the sources of its shape)."""
     reason = reason or DEFAULT_REASON.get(status, "badRequest")
     body: dict[str, Any] = {
         "error": {
@@ -71,7 +83,18 @@ class GoogleAccounts:
         self.tokens[token] = set(scopes)
 
     def check(self, request: Request, accepted: set[str]) -> Response | None:
-        """None when the bearer token is valid and carries one of `accepted` scopes."""
+        """None when the bearer token is valid and carries one of `accepted` scopes.
+
+        Each method's page lists the scopes it accepts ("Requires one of the following OAuth
+        scopes", e.g. https://developers.google.com/calendar/api/v3/reference/events/insert).
+        - no or unknown token: 401 `authError`, "Invalid Credentials" in
+          https://developers.google.com/calendar/api/guides/errors, with
+          `WWW-Authenticate: Bearer` (https://datatracker.ietf.org/doc/html/rfc6750#section-3);
+        - a token without an accepted scope: 403 "Request had insufficient authentication
+          scopes." with reason `insufficientPermissions` (reported, not documented:
+          https://github.com/googleapis/google-api-python-client/issues/1296 and, for the
+          reason, https://github.com/GeneralTask/task-manager/pull/2160).
+        """
         token = request.bearer()
         if token is None or token not in self.tokens:
             return google_error(
@@ -89,7 +112,15 @@ class GoogleAccounts:
 
 @dataclass
 class TokenEndpoint(Service):
-    """POST /token: Google's OAuth token endpoint for the refresh_token grant."""
+    """POST /token: Google's OAuth token endpoint for the refresh_token grant.
+
+    https://developers.google.com/identity/protocols/oauth2/web-server#offline: a refresh gives
+    `access_token`, `expires_in` (3599 in Google's example), `scope` and `token_type: Bearer`.
+    Errors follow RFC 6749 §5.2 (https://datatracker.ietf.org/doc/html/rfc6749#section-5.2):
+    `unsupported_grant_type`, and `invalid_grant` for a revoked or expired refresh token, with
+    Google's description "Token has been expired or revoked." (reported, not documented:
+    https://github.com/dolfim/django-gmailapi-backend/issues/9).
+    """
 
     accounts: GoogleAccounts = field(default_factory=GoogleAccounts)
 
@@ -127,6 +158,8 @@ class TokenEndpoint(Service):
         )
 
     def fault_response(self, status: int, retry_after: int | None) -> Response:
+        """`temporarily_unavailable` is an RFC 6749 §4.1.2.1 code of the *authorization*
+        endpoint, not of the token endpoint (§5.2): the sandbox's choice, not documented."""
         return Response(status, {"error": "temporarily_unavailable"})
 
 

@@ -1,8 +1,17 @@
-"""Fake Slack Web API: auth.test, users.profile.get/set, emoji.list — in Slack's wire format.
+"""Fake Slack Web API: auth.test, users.profile.get/set, emoji.list, oauth.v2.access.
 
-Every method answers HTTP 200 with {"ok": ...}; errors are {"ok": false, "error": code}
-(rate limiting is HTTP 429 with Retry-After). A status past its expiration reads as cleared,
-as Slack clears it.
+Sources (official unless marked otherwise):
+- the envelope: every method answers HTTP 200 with {"ok": ...}; errors are
+  {"ok": false, "error": code}
+  https://api.slack.com/web#evaluating_responses
+- rate limiting is HTTP 429 with a Retry-After header (error code `ratelimited`)
+  https://api.slack.com/apis/rate-limits
+- status fields, their limits and expiration
+  https://api.slack.com/methods/users.profile.set
+  (also https://docs.slack.dev/reference/methods/users.profile.set)
+
+A status past its `status_expiration` reads as cleared: the docs say the status "will expire"
+at that Unix time; the sandbox applies that lazily, on the next read.
 """
 
 from __future__ import annotations
@@ -20,8 +29,12 @@ from aligner.sandbox.server import Clock
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
 
+# "status_text: The displayed text of up to 100 characters" and error `too_long` ("longer than
+# the maximum allowed, 100"): https://api.slack.com/methods/users.profile.set
 STATUS_LIMIT = 100
+# The emoji checks are not documented (see SlackService._check_status).
 _EMOJI_SYNTAX = re.compile(r"^:[a-z0-9_+'\-]+:$")
+# A sample of Slack's standard emoji names (the sandbox's stand-in for the full set).
 STANDARD_EMOJI = frozenset(
     """
 rocket calendar spiral_calendar_pad palm_tree house_with_garden face_with_thermometer
@@ -36,6 +49,8 @@ technologist man_technologist woman_technologist scientist telescope satellite c
 microscope test_tube rotating_light traffic_light vertical_traffic_light racing_car
 """.split()
 )
+# Required scopes: https://api.slack.com/methods/users.profile.get ("users.profile:read"),
+# https://api.slack.com/methods/users.profile.set ("users.profile:write").
 SCOPES_READ = "users.profile:read"
 SCOPES_WRITE = "users.profile:write"
 
@@ -99,17 +114,34 @@ class SlackService(Service):
     # -- HTTP --------------------------------------------------------------------------------
 
     def route(self, request: Request) -> Routed | None:
+        # Web API methods are "HTTP RPC-style methods, all of the form
+        # https://slack.com/api/METHOD" (https://api.slack.com/web).
         method = request.path[len(self.prefix) :]
         if method not in _METHODS:
             return None
         return Routed(self.name, method, writes=_METHODS[method][1])
 
     def fault_response(self, status: int, retry_after: int | None) -> Response:
+        """An injected failure as Slack sends one: HTTP 429 with Retry-After and `ratelimited`
+        (https://api.slack.com/apis/rate-limits), or `service_unavailable` ("The service is
+        temporarily unavailable", in every method's error table, e.g.
+        https://api.slack.com/methods/users.profile.set) for other statuses. Slack documents
+        the error codes; which HTTP status accompanies `service_unavailable` it does not."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         error = "ratelimited" if status == 429 else "service_unavailable"
         return Response(status, {"ok": False, "error": error}, headers)
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        """Authenticate, check the method's scope, then run it.
+
+        - the token comes as `Authorization: Bearer` or as a `token` argument, and the errors
+          `not_authed`, `invalid_auth`, `token_revoked`, `missing_scope` are those of every
+          method's error table: https://api.slack.com/methods/users.profile.set#errors
+        - `missing_scope` carrying `needed` and `provided` is not in that table (reported, not
+          documented): https://github.com/apache/superset/pull/15904
+        - the `x-oauth-scopes` response header listing the token's scopes: not confirmed in
+          the current docs (described in Slack's legacy scope docs, https://api.slack.com/scopes).
+        """
         if routed.operation == "oauth.v2.access":  # authenticated by client id and secret
             return Response(200, self._oauth_v2_access(request))
         token_text = request.bearer() or self._args(request).get("token")
@@ -136,6 +168,8 @@ class SlackService(Service):
         return self._reply(token, body)
 
     def _args(self, request: Request) -> dict[str, Any]:
+        """Arguments as JSON or form fields ("Content types: application/x-www-form-urlencoded,
+        application/json": https://api.slack.com/methods/users.profile.set)."""
         if request.headers.get("content-type", "").startswith("application/json"):
             return dict(request.json())
         args: dict[str, Any] = {**{k: v[0] for k, v in request.query.items()}, **request.form()}
@@ -148,6 +182,8 @@ class SlackService(Service):
         return Response(200, {"ok": False, "error": code, **extra})
 
     def _current(self, user_id: str) -> dict[str, Any]:
+        """The profile, with a status past `status_expiration` cleared ("the Unix Timestamp of
+        when the status will expire": https://api.slack.com/methods/users.profile.set)."""
         profile = self.profiles[user_id]
         expiration = int(profile.get("status_expiration") or 0)
         if expiration and expiration <= self.clock.now().timestamp():
@@ -157,6 +193,7 @@ class SlackService(Service):
     # -- methods -----------------------------------------------------------------------------
 
     def _auth_test(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/auth.test (no scope needed; url, team, user, ids)."""
         name = self.profiles[token.user_id]["display_name"]
         return {
             "ok": True,
@@ -168,12 +205,21 @@ class SlackService(Service):
         }
 
     def _users_profile_get(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/users.profile.get (`user_not_found` for an unknown
+        `user`)."""
         user = args.get("user") or token.user_id
         if user not in self.profiles:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "profile": dict(self._current(user))}
 
     def _users_profile_set(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/users.profile.set
+
+        `profile` as a JSON object or URL-encoded JSON string, else `name` + `value`;
+        `invalid_profile` for a profile that is not valid JSON; `not_admin` for another user
+        ("Only admins can update the profile of another user"); the reply carries the whole
+        profile ("The complete user's profile will be returned").
+        """
         user = args.get("user") or token.user_id
         if user != token.user_id:
             return {"ok": False, "error": "not_admin"}
@@ -197,6 +243,20 @@ class SlackService(Service):
         return {"ok": True, "profile": dict(current), "username": current["display_name"]}
 
     def _check_status(self, profile: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+        """The status rules of users.profile.set.
+
+        Documented (https://api.slack.com/methods/users.profile.set#errors):
+        - `too_long`: status_text "longer than the maximum allowed, 100". The extra `limit`
+          and `field` keys of the reply are reported, not documented (seen in public client
+          code; no issue thread found).
+        - `must_clear_both_status_text_and_status_emoji`: "Clearing the status requires
+          setting both status_text and status_emoji to ''". When exactly it fires (one field
+          sent empty on its own while the other is still set) is the sandbox's reading.
+        Reported, not documented (absent from the method's error table; seen only in public
+        client code that handles them, no issue thread found):
+        - `profile_status_set_failed_not_emoji_syntax` for an emoji not written `:name:`;
+        - `profile_status_set_failed_not_valid_emoji` for a name neither standard nor custom.
+        """
         text = profile.get("status_text")
         emoji = profile.get("status_emoji")
         if text is not None and len(str(text)) > STATUS_LIMIT:
@@ -215,7 +275,14 @@ class SlackService(Service):
         return {}
 
     def _oauth_v2_access(self, request: Request) -> dict[str, Any]:
-        """Exchange a one-time code (client credentials in HTTP Basic auth, as slack-sdk sends)."""
+        """Exchange a one-time code (client credentials in HTTP Basic auth, as slack-sdk sends).
+
+        https://api.slack.com/methods/oauth.v2.access (also
+        https://docs.slack.dev/reference/methods/oauth.v2.access): no scope needed; client id
+        and secret by HTTP Basic auth or as arguments; errors `invalid_client_id`,
+        `bad_client_secret`, `invalid_code`; a user token comes back under `authed_user`
+        (https://api.slack.com/authentication/oauth-v2).
+        """
         client_id, _, secret = _basic_auth(request.headers.get("authorization", ""))
         args = self._args(request)
         client_id = client_id or args.get("client_id", "")
@@ -244,6 +311,8 @@ class SlackService(Service):
         }
 
     def _emoji_list(self, token: SlackToken, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/emoji.list (scope `emoji:read`): the workspace's
+        custom emoji, name -> image URL."""
         return {
             "ok": True,
             "emoji": {
@@ -252,7 +321,6 @@ class SlackService(Service):
         }
 
 
-# method -> (scope needed, writes)
 def _basic_auth(header: str) -> tuple[str, str, str]:
     if not header.lower().startswith("basic "):
         return "", "", ""
@@ -262,6 +330,8 @@ def _basic_auth(header: str) -> tuple[str, str, str]:
         return "", "", ""
 
 
+# method -> (scope needed, writes); scopes from each method's page, "Required scopes":
+# https://api.slack.com/methods/<method>
 _METHODS: dict[str, tuple[str | None, bool]] = {
     "oauth.v2.access": (None, True),
     "auth.test": (None, False),

@@ -1,13 +1,19 @@
 """What Google Calendar accepts in an event body, and how it stores one (no HTTP here).
 
-Each check returns a Google error Response or None. As the real API behaves (api-notes §2):
-- client-chosen ids are base32hex (a–v, 0–9), 5..1024 characters;
-- `start`/`end` need `dateTime` with an offset or a `timeZone` (or an all-day `date`); an end
-  before the start is `timeRangeEmpty`; a bad `timeZone` is refused;
-- `eventType` cannot change after creation; focus time must be timed, opaque, without attendees,
-  on a primary calendar of an account that has focus time (the caller decides eligibility);
+Each check returns a Google error Response or None. The Event resource's field descriptions,
+https://developers.google.com/calendar/api/v3/reference/events, are the source unless noted:
+- client-chosen ids are base32hex (a–v, 0–9), 5..1024 characters (`id`);
+- `start`/`end` need `dateTime` with an offset or a `timeZone` (or an all-day `date`)
+  (`start.dateTime`, `start.timeZone`); an end before the start is `timeRangeEmpty` (the reason
+  is in https://developers.google.com/calendar/api/guides/errors; that insert answers it for an
+  inverted event is reported, not documented); a bad `timeZone` is refused (the reason
+  `timeZoneInvalid` is the sandbox's guess, not documented);
+- `eventType` cannot change after creation (`eventType`); focus time must be timed and opaque,
+  on a primary calendar of an account that has focus time (the caller decides eligibility):
+  https://developers.google.com/calendar/api/guides/calendar-status ("without attendees" is
+  the Calendar UI's rule, not in the API docs);
 - stored events leave default values out (`visibility: default`, `transparency: opaque`), and
-  `dateTime` comes back in the event's own time zone.
+  `dateTime` comes back in the event's own time zone: observed behaviour, not documented.
 """
 
 from __future__ import annotations
@@ -21,8 +27,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aligner.sandbox.google.common import google_error
 from aligner.sandbox.http import Response
 
+# Event resource, `id`: "characters allowed in the ID are those used in base32hex encoding, i.e.
+# lowercase letters a-v and digits 0-9 ... the length of the ID must be between 5 and 1024"
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 EVENT_TYPES = {"default", "focusTime"}  # the types the sandbox emulates
+# Enum values of `focusTimeProperties.autoDeclineMode` / `.chatStatus`, `visibility`,
+# `transparency` and `status` in the Event resource.
 AUTO_DECLINE = {
     "declineNone",
     "declineAllConflictingInvitations",
@@ -32,7 +42,10 @@ CHAT_STATUS = {"available", "doNotDisturb"}
 VISIBILITY = {"default", "public", "private", "confidential"}
 TRANSPARENCY = {"opaque", "transparent"}
 STATUS = {"confirmed", "tentative", "cancelled"}
+# events/list `maxResults`: "By default the value is 250 events. The page size can never be
+# larger than 2500 events." https://developers.google.com/calendar/api/v3/reference/events/list
 MAX_RESULTS = 2500
+# Fields the Event resource does not mark "writable" (ignored in a request body).
 READ_ONLY = {"kind", "etag", "created", "updated", "creator", "organizer", "htmlLink", "iCalUID"}
 FOCUS_REFUSED = "Focus time events cannot be created on this calendar."
 
@@ -44,7 +57,8 @@ def rfc3339(moment: datetime) -> str:
 
 
 def parse_rfc3339(text: str) -> datetime | None:
-    """An instant with a mandatory offset (or Z); None when it is not one."""
+    """An instant with a mandatory offset (or Z); None when it is not one ("Must be an RFC3339
+    timestamp with mandatory time zone offset": timeMin/timeMax on events/list)."""
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except (TypeError, ValueError):
@@ -57,13 +71,19 @@ def bad(message: str, reason: str = "invalid", domain: str = "global") -> Respon
 
 
 def check_id(event_id: Any) -> Response | None:
+    """The Event resource's `id` rules (see EVENT_ID); the 400 "Invalid resource id value." is
+    what Google answers (reported, not documented)."""
     if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
         return bad("Invalid resource id value.")
     return None
 
 
 def check_event(event: dict[str, Any]) -> Response | None:
-    """The rules every stored event satisfies, whatever the account."""
+    """The rules every stored event satisfies, whatever the account (module docstring).
+
+    `focusTimeProperties` only on focus time: the Event resource ("Used if eventType is
+    focusTime"); refusing it elsewhere is the sandbox's reading.
+    """
     for side in ("start", "end"):
         problem = _check_time(event.get(side), side)
         if problem:
@@ -87,6 +107,9 @@ def check_event(event: dict[str, Any]) -> Response | None:
 
 
 def _check_time(value: Any, side: str) -> Response | None:
+    """EventDateTime: `date` or `dateTime`; a `dateTime` without an offset needs `timeZone`
+    ("A time zone offset is required unless a time zone is explicitly specified in timeZone":
+    Event resource, `start.dateTime`)."""
     if not isinstance(value, dict) or not (value.get("dateTime") or value.get("date")):
         return bad(f"Missing {side} time.", "required")
     zone = value.get("timeZone")
@@ -107,6 +130,9 @@ def _check_time(value: Any, side: str) -> Response | None:
 
 
 def _check_focus(event: dict[str, Any]) -> Response | None:
+    """https://developers.google.com/calendar/api/guides/calendar-status ("Create focus time"):
+    timed ("can't be an all-day event"), `transparency` opaque, valid focusTimeProperties.
+    "No attendees" is the sandbox's (the Calendar UI's) rule, not in the API docs."""
     if not event["start"].get("dateTime") or not event["end"].get("dateTime"):
         return bad("Focus time events must have a start and end time, not a date.")
     if event.get("attendees"):
@@ -150,7 +176,7 @@ def stored_time(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def without_defaults(event: dict[str, Any]) -> dict[str, Any]:
-    """Google leaves default values out of what it returns."""
+    """Google leaves default values out of what it returns (observed, not documented)."""
     stored = dict(event)
     for field, default in (("visibility", "default"), ("transparency", "opaque")):
         if stored.get(field) == default:
@@ -170,7 +196,14 @@ def as_stored(
     owner: str,
     organizer: str,
 ) -> dict[str, Any]:
-    """The resource Google keeps after a write: a fresh etag and `updated` every time."""
+    """The resource Google keeps after a write: a fresh etag and `updated` every time.
+
+    The fields (kind, etag, created, updated, htmlLink, creator, organizer, iCalUID, reminders,
+    sequence) are the Event resource's:
+    https://developers.google.com/calendar/api/v3/reference/events. Their exact values
+    (etag format, iCalUID "<id>@google.com", sequence bumped only when the time moves) are
+    the sandbox's approximations.
+    """
     stamp = rfc3339(now)
     stored = without_defaults(event)
     stored.update(
@@ -192,7 +225,12 @@ def as_stored(
 
 
 def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """Patch semantics: objects merge field by field; start/end and arrays are replaced."""
+    """Patch semantics: objects merge field by field; arrays are replaced.
+
+    https://developers.google.com/calendar/api/guides/performance#patch. Differs from it on
+    purpose: `start`/`end` are replaced whole rather than merged, so a timed event can become
+    all-day (a merge would keep a stale `dateTime` beside the new `date`).
+    """
     result = dict(base)
     for key, value in patch.items():
         if key in READ_ONLY:
@@ -214,7 +252,13 @@ def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ListQuery:
-    """events.list parameters: what to select and which page."""
+    """events.list parameters: what to select and which page.
+
+    https://developers.google.com/calendar/api/v3/reference/events/list: `showDeleted`
+    ("Whether to include deleted events (with status equals "cancelled")"), `eventTypes`,
+    `privateExtendedProperty`/`sharedExtendedProperty` ("propertyName=value"; repeated, an
+    event must match all), `timeMin`/`timeMax` (see in_range).
+    """
 
     private: tuple[str, ...]
     shared: tuple[str, ...]
@@ -236,7 +280,12 @@ class ListQuery:
 
 
 def list_query(query: dict[str, list[str]]) -> ListQuery | Response:
-    """Parse events.list's query string, or the error Google answers for it."""
+    """Parse events.list's query string, or the error Google answers for it.
+
+    `timeMin`/`timeMax` must carry an offset (events/list); an empty range is 400
+    `timeRangeEmpty` (the example of https://developers.google.com/calendar/api/guides/errors).
+    The other messages are the sandbox's.
+    """
 
     def arg(name: str, default: str = "") -> str:
         return (query.get(name) or [default])[0]
@@ -271,6 +320,10 @@ def list_query(query: dict[str, list[str]]) -> ListQuery | Response:
 
 
 def matches_properties(event: dict[str, Any], scope: str, constraints: tuple[str, ...]) -> bool:
+    """`privateExtendedProperty` / `sharedExtendedProperty`: "Extended properties constraint
+    specified as propertyName=value. Matches only private [shared] properties. This parameter
+    might be repeated multiple times to return events that match all given constraints."
+    (https://developers.google.com/calendar/api/v3/reference/events/list)"""
     props = (event.get("extendedProperties") or {}).get(scope) or {}
     for constraint in constraints:
         name, _, value = constraint.partition("=")
@@ -280,7 +333,12 @@ def matches_properties(event: dict[str, Any], scope: str, constraints: tuple[str
 
 
 def in_range(event: dict[str, Any], time_min: datetime | None, time_max: datetime | None) -> bool:
-    """timeMin bounds the event's end, timeMax its start, both exclusive."""
+    """timeMin bounds the event's end, timeMax its start, both exclusive.
+
+    events/list: timeMin is the "Lower bound (exclusive) for an event's end time to filter by",
+    timeMax the "Upper bound (exclusive) for an event's start time to filter by".
+    https://developers.google.com/calendar/api/v3/reference/events/list
+    """
     start, end = instant(event.get("start") or {}), instant(event.get("end") or {})
     if time_min is not None and end is not None and not end > time_min:
         return False

@@ -1,15 +1,29 @@
 """Fake Google Calendar v3: calendars/{calendarId}/events insert, get, list, patch, update, delete.
 
-Served under /calendar/v3/ in Google's wire format (api-notes §2): client-chosen ids, 409
-`duplicate` for an id the calendar already knows (deleted events included: Google keeps them as
-`status: "cancelled"`), DELETE 204 then 410 `deleted`, get returning tombstones, list with
-`privateExtendedProperty` (AND-ed), `timeMin`/`timeMax`, `showDeleted`, `eventTypes` and paging,
-etags that change on every write, scope checks through the shared GoogleAccounts.
+Served under /calendar/v3/ in Google's wire format. Sources, per behaviour:
+- the methods and their scopes (each page's "Authorization" section):
+  https://developers.google.com/calendar/api/v3/reference/events/insert, and likewise
+  .../events/get, .../events/list, .../events/patch, .../events/update, .../events/delete;
+- client-chosen ids, unique per calendar, and a deleted event that keeps `status: "cancelled"`
+  (and is still returned by get): the `id` and `status` fields of the Event resource,
+  https://developers.google.com/calendar/api/v3/reference/events;
+- 409 `duplicate` for an id the calendar already knows, deleted events included: the 409 is in
+  https://developers.google.com/calendar/api/guides/errors; that a *deleted* id still
+  collides is reported, not documented:
+  https://github.com/googleapis/google-api-python-client/issues/846
+  https://github.com/googleapis/google-api-ruby-client/issues/1811;
+- DELETE answers 204 with no body (events/delete: "If successful, this method returns an empty
+  response body"); deleting again answers 410 "Resource has been deleted" (reported, not
+  documented: https://github.com/googleapis/google-api-python-client/issues/210);
+- list with `privateExtendedProperty` (repeatable, all must match), `timeMin`/`timeMax`,
+  `showDeleted`, `eventTypes`, `maxResults` and `pageToken`: events/list;
+- a fresh etag and `updated` on every write: the Event resource's `etag` and `updated`.
 
-Focus time: primary calendar only; a Workspace account keeps it. A consumer account either refuses
-it (`consumer_focus = "refuse"`: 400) or silently stores a plain event (`"store-default"`) — Google
-does not document which, so both are selectable. Operations are named "calendar.events.<method>"
-for the request log and fault injection.
+Focus time (https://developers.google.com/calendar/api/guides/calendar-status): "only available
+on primary calendars, and to some Google Calendar users"; a Workspace account keeps it. What a
+consumer account answers is not documented: it either refuses it (`consumer_focus = "refuse"`:
+400) or silently stores a plain event (`"store-default"`), both selectable. Operations are named
+"calendar.events.<method>" for the request log and fault injection.
 """
 
 from __future__ import annotations
@@ -27,12 +41,16 @@ from aligner.sandbox.http import Request, Response, Routed, Service
 from aligner.sandbox.server import Clock
 
 SCOPE = "https://www.googleapis.com/auth/"
+# "Requires one of the following OAuth scopes" on events/insert|patch|update|delete (write) and
+# events/get|list (read): https://developers.google.com/calendar/api/v3/reference/events/insert
 WRITE_SCOPES = {SCOPE + s for s in ("calendar", "calendar.events", "calendar.events.owned")}
 READ_SCOPES = WRITE_SCOPES | {
     SCOPE + s
     for s in ("calendar.readonly", "calendar.events.readonly", "calendar.events.owned.readonly")
 }
 ConsumerFocus = Literal["refuse", "store-default"]
+# "HTTP request" of each method, e.g. POST .../calendar/v3/calendars/calendarId/events
+# (https://developers.google.com/calendar/api/v3/reference/events/insert)
 _PATH = re.compile(r"^/calendar/v3/calendars/(?P<calendar>[^/]+)/events(?:/(?P<event>[^/]+))?/?$")
 _OPERATIONS = {
     ("POST", False): "insert",
@@ -61,8 +79,13 @@ class CalendarService(Service):
     owner: str = "alex@example.com"
     workspace: bool = True  # a Workspace account keeps focus time; a consumer one does not
     consumer_focus: ConsumerFocus = "refuse"
-    revivable: bool = True  # whether a cancelled event can be brought back by patch/update
-    sparse_tombstones: bool = False  # deleted events keep only their id (all Google promises)
+    # Whether patch/update may bring a cancelled event back (status "confirmed"). Not
+    # documented; a 403 on updating a deleted event is reported:
+    # https://github.com/googleapis/google-api-ruby-client/issues/1811
+    revivable: bool = True
+    # Deleted events keep only their id: all the Event resource's `status` field promises
+    # ("Deleted events are only guaranteed to have the id field populated").
+    sparse_tombstones: bool = False
     calendars: dict[str, FakeCalendar] = field(default_factory=dict)
     _writes: int = 0
 
@@ -141,6 +164,11 @@ class CalendarService(Service):
         return Routed(self.name, f"calendar.events.{method}", writes=method in _WRITES)
 
     def fault_response(self, status: int, retry_after: int | None) -> Response:
+        """Injected failures in the shapes of the Calendar errors guide,
+        https://developers.google.com/calendar/api/guides/errors: 403 `rateLimitExceeded`
+        (domain usageLimits), 429 "Rate Limit Exceeded", 500/503 `backendError`. The guide
+        shows 429 with domain `usageLimits`; the sandbox sends `global`. Google documents no
+        Retry-After for these; the header is sent only when a test asks for one."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         if status == 403:
             return google_error(
@@ -150,6 +178,9 @@ class CalendarService(Service):
         return google_error(status, message, headers=headers)
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        """Scope check, calendar lookup ("primary" or the owner's address mean the primary
+        calendar: `calendarId` on events/list), then the method. An unknown calendar or event
+        is 404 `notFound` (https://developers.google.com/calendar/api/guides/errors)."""
         method = routed.operation.rsplit(".", 1)[1]
         denied = self.accounts.check(request, WRITE_SCOPES if routed.writes else READ_SCOPES)
         if denied:
@@ -181,6 +212,13 @@ class CalendarService(Service):
         return self.calendars.get(calendar_id)
 
     def _insert(self, calendar: FakeCalendar, body: Any) -> Response:
+        """events.insert: https://developers.google.com/calendar/api/v3/reference/events/insert
+
+        A client-chosen id must follow the Event resource's rules (rules.check_id); an id the
+        calendar already holds, even a deleted event's, is 409 `duplicate` (see the module
+        docstring for the sources). Without one the server makes one. Read-only fields of the
+        body are ignored.
+        """
         if not isinstance(body, dict):
             return rules.bad("Invalid JSON payload.", "parseError")
         event_id = body.get("id")
@@ -204,6 +242,9 @@ class CalendarService(Service):
         return Response(200, self._store(calendar, event, None))
 
     def _focus_problem(self, calendar: FakeCalendar, event: dict[str, Any]) -> Response | None:
+        """Focus time only on a primary calendar of an account that has it
+        (https://developers.google.com/calendar/api/guides/calendar-status). The 400 and its
+        message are the sandbox's: Google does not document the refusal."""
         if event.get("eventType") != "focusTime":
             return None
         if not calendar.primary or (not self.workspace and self.consumer_focus == "refuse"):
@@ -218,6 +259,15 @@ class CalendarService(Service):
         *,
         replace: bool,
     ) -> Response:
+        """events.patch (replace=False) and events.update (replace=True).
+
+        https://developers.google.com/calendar/api/v3/reference/events/patch and
+        https://developers.google.com/calendar/api/v3/reference/events/update. `eventType`
+        cannot change ("This cannot be modified after the event is created": the Event
+        resource's `eventType`); the 400 `eventTypeRestriction` reason is reported, not
+        documented. Refusing a changed `id` and the 403 for a cancelled event when not
+        `revivable` are the sandbox's choices (see `revivable`).
+        """
         if not isinstance(body, dict):
             return rules.bad("Invalid JSON payload.", "parseError")
         if existing["status"] == "cancelled" and not self.revivable:
@@ -240,6 +290,12 @@ class CalendarService(Service):
         return Response(200, self._store(calendar, event, existing))
 
     def _delete(self, calendar: FakeCalendar, event_id: str) -> Response:
+        """events.delete: https://developers.google.com/calendar/api/v3/reference/events/delete
+
+        204 with an empty body; the event stays as `status: "cancelled"` (Event resource,
+        `status`). A second delete is 410 `deleted` (reported, not documented:
+        https://github.com/googleapis/google-api-python-client/issues/210).
+        """
         existing = calendar.events.get(event_id)
         if existing is None:
             return google_error(404, "Not Found")
@@ -249,6 +305,11 @@ class CalendarService(Service):
         return Response(204, None)
 
     def _list(self, calendar: FakeCalendar, request: Request) -> Response:
+        """events.list: https://developers.google.com/calendar/api/v3/reference/events/list
+
+        The parameters are read by rules.list_query. Paging: `nextPageToken` while more
+        results remain. The page token is the sandbox's own (an offset); Google's is opaque.
+        """
         query = rules.list_query(request.query)
         if isinstance(query, Response):
             return query
@@ -279,7 +340,9 @@ class CalendarService(Service):
     def _store(
         self, calendar: FakeCalendar, event: dict[str, Any], previous: dict[str, Any] | None
     ) -> dict[str, Any]:
-        """Keep an event as Google does: fresh etag and `updated` on every write."""
+        """Keep an event as Google does: fresh etag and `updated` on every write (the Event
+        resource's `etag` and `updated`:
+        https://developers.google.com/calendar/api/v3/reference/events)."""
         self._writes += 1
         organizer = self.owner if calendar.primary else calendar.id
         event = rules.as_stored(

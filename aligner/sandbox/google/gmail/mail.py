@@ -1,17 +1,31 @@
 """Fake Gmail v1 mail: users.getProfile, users.drafts create/list/get/update/delete/send and
 users.messages send/list/get, over a mailbox of parsed raw messages.
 
-As the real API behaves (bundled discovery document + api-notes §3):
-- every method checks the token's scopes the way Gmail does: gmail.compose may create, list,
+Sources, per behaviour:
+- scopes: each method's "Authorization scopes" (see SCOPES): gmail.compose may create, list,
   get, update, delete and send drafts, send messages and read the profile, but NOT list or get
-  messages (that needs gmail.readonly, gmail.modify, gmail.metadata or mail.google.com; a
-  metadata-only token may not search with `q` nor fetch full/raw messages);
-- a sent draft disappears from drafts and appears as a SENT message with a new Gmail id and a
-  new Message-ID header (Gmail replaces it on send); the draft id then answers 404;
+  messages (that needs gmail.readonly, gmail.modify, gmail.metadata or mail.google.com):
+  https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/create
+  (and /get, /list, /update, /delete, /send)
+  https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list (and /get, /send)
+  https://developers.google.com/gmail/api/reference/rest/v1/users/getProfile
+- a metadata-only token may not search with `q` ("This parameter cannot be used when
+  accessing the api using the gmail.metadata scope":
+  https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list)
+  nor fetch full/raw messages (reported, not documented: the error "Metadata scope doesn't
+  allow format FULL", https://qiita.com/n0bisuke/items/f8eb4b3abe5fae7c9a4a);
+- a sent draft disappears from drafts and appears as a SENT message with a new Gmail id ("When
+  the draft is sent, the draft is automatically deleted and a new message with an updated ID is
+  created with the SENT system label": https://developers.google.com/gmail/api/guides/drafts);
+  the draft id then answers 404 (follows from the deletion);
+- that message carries a new Message-ID header, Gmail replacing the client's on send: reported,
+  not documented (no public issue thread found; observed on real sends);
 - a draft keeps the raw message it was created with; editing it (drafts.update, or by hand in
-  the web UI) gives it a new message id under the same draft id;
-- list results without matches have no `drafts` / `messages` key, only `resultSizeEstimate: 0`;
-- `q` supports the common search operators (see gmail_query).
+  the web UI) gives it a new message id under the same draft id ("the underlying message IDs
+  change every time the message is replaced": the drafts guide above);
+- list results without matches have no `drafts` / `messages` key, only `resultSizeEstimate: 0`
+  (observed, not documented: JSON leaves empty lists out);
+- `q` supports the common search operators (see gmail.query).
 
 Operations are named "gmail.getProfile", "gmail.drafts.<method>", "gmail.messages.<method>"
 for the request log and faults. Paths under /gmail/v1/users/ that are not these are left to the
@@ -50,6 +64,8 @@ from aligner.sandbox.google.gmail.query import QueryError, matches
 from aligner.sandbox.http import Request, Response, Routed, Service
 from aligner.sandbox.server import Clock
 
+# Each method's "Authorization scopes", e.g.
+# https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/create
 _S = "https://www.googleapis.com/auth/gmail."
 FULL = "https://mail.google.com/"
 COMPOSE = {FULL, _S + "compose", _S + "modify", _S + "addons.current.action.compose"}
@@ -68,6 +84,8 @@ SCOPES: dict[str, set[str]] = {
     "gmail.messages.list": MESSAGE_READ,
     "gmail.messages.get": MESSAGE_READ | {_S + "addons.current.message.readonly"},
 }
+# "HTTP request" of each method, e.g. POST .../gmail/v1/users/{userId}/drafts/send
+# (https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/send)
 _ROUTES: tuple[tuple[str, re.Pattern[str], str, bool], ...] = tuple(
     (method, re.compile(f"^{pattern}/?$"), operation, writes)
     for method, pattern, operation, writes in (
@@ -121,7 +139,7 @@ class GmailMailService(Service):
     def _thread_exists(self, thread_id: str) -> bool:
         return any(m.thread_id == thread_id for m in self.messages.values())
 
-    def add_draft(self, message: EmailMessage) -> str:
+    def add_draft(self, message: EmailMessage) -> str:  # seeding, not an API method
         """Seed or simulate a draft the person wrote; returns the draft id."""
         stored = self._store(with_message_id(message.as_bytes()), {"DRAFT"})
         draft_id = f"r-{4_000_000_000_000_000_000 + next(self._ids)}"
@@ -145,12 +163,20 @@ class GmailMailService(Service):
         return stored.id
 
     def send_draft(self, draft_id: str) -> StoredMessage:
-        """Send a draft (the API's drafts.send, or the person clicking Send)."""
+        """Send a draft (the API's drafts.send, or the person clicking Send).
+
+        The draft goes and a SENT message with a new id comes ("When the draft is sent ..."):
+        https://developers.google.com/gmail/api/guides/drafts
+        """
         old = self.messages.pop(self.drafts.pop(draft_id))
         return self._store(self._as_sent(old.raw), {"SENT"}, old.thread_id)
 
     def _as_sent(self, raw: bytes) -> bytes:
-        """Gmail gives a sent message a new Message-ID, and a Date and From when missing."""
+        """Gmail gives a sent message a new Message-ID, and a Date and From when missing.
+
+        Reported, not documented (no public issue thread found): Gmail replacing a client's
+        Message-ID on send, and filling in Date and From.
+        """
         parsed = email.message_from_bytes(raw, policy=policy.default)
         raw = set_header(raw, "Message-ID", gmail_message_id())
         if "Date" not in parsed:
@@ -191,6 +217,10 @@ class GmailMailService(Service):
         return None
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        """Scope check (SCOPES), then `userId`: "me" or the account's own address ("The special
+        value me can be used to indicate the authenticated user", every method's path
+        parameters); another user is 403 "Delegation denied for ..." (reported, not
+        documented). A query Gmail cannot read is 400 invalidArgument (see gmail.query)."""
         refused = self.accounts.check(request, SCOPES[routed.operation])
         if refused is not None:
             return refused
@@ -208,12 +238,18 @@ class GmailMailService(Service):
         return response
 
     def _metadata_only(self, request: Request) -> bool:
+        """The token's only message-reading scope is gmail.metadata (see the module docstring
+        for what that forbids)."""
         scopes = self.accounts.tokens.get(request.bearer() or "", set())
         return bool(scopes) and not (scopes & (MESSAGE_READ - {METADATA}))
 
     # -- profile and drafts --------------------------------------------------------------------
 
     def _getProfile(self, request: Request, _: str | None) -> Response:
+        """users.getProfile: emailAddress, messagesTotal, threadsTotal, historyId.
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users/getProfile
+        """
         return Response(
             200,
             {
@@ -225,6 +261,13 @@ class GmailMailService(Service):
         )
 
     def _drafts_create(self, request: Request, _: str | None) -> Response:
+        """drafts.create ("Creates a new draft with the DRAFT label").
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/create
+        The body's `message.raw` is the base64url RFC 2822 message
+        (https://developers.google.com/gmail/api/guides/drafts). The 400 for a missing `raw` and its
+        message are reported, not documented.
+        """
         raw, thread_id = raw_of(request.json().get("message"))
         if raw is None:
             return google_error(400, "Invalid draft: message.raw is required", "invalidArgument")
@@ -234,6 +277,12 @@ class GmailMailService(Service):
         return Response(200, {"id": draft_id, "message": minimal(stored)})
 
     def _drafts_update(self, request: Request, draft_id: str | None) -> Response:
+        """drafts.update ("Replaces a draft's content"): same draft id, new message.
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/update
+        "the message contained in the draft is destroyed and replaced by the new MIME message":
+        https://developers.google.com/gmail/api/guides/drafts. An unknown draft is 404.
+        """
         if draft_id not in self.drafts:
             return google_error(404, NOT_FOUND)
         raw, thread_id = raw_of(request.json().get("message"))
@@ -245,6 +294,12 @@ class GmailMailService(Service):
         return Response(200, {"id": draft_id, "message": minimal(stored)})
 
     def _drafts_get(self, request: Request, draft_id: str | None) -> Response:
+        """drafts.get, `format` full (default), metadata, minimal or raw.
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/get
+        A draft that was sent or deleted is 404: it no longer exists ("the draft is automatically
+        deleted": https://developers.google.com/gmail/api/guides/drafts).
+        """
         if draft_id not in self.drafts:
             return google_error(404, NOT_FOUND)
         stored = self.messages[self.drafts[draft_id]]
@@ -252,6 +307,10 @@ class GmailMailService(Service):
         return Response(200, {"id": draft_id, "message": resource(stored, shape)})
 
     def _drafts_list(self, request: Request, _: str | None) -> Response:
+        """drafts.list, with `q` ("Supports the same query format as the Gmail search box").
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/list
+        """
         query = request.arg("q") or ""
         found = [
             {"id": d, "message": {"id": m, "threadId": self.messages[m].thread_id}}
@@ -261,12 +320,25 @@ class GmailMailService(Service):
         return _page(request, found, "drafts")
 
     def _drafts_delete(self, request: Request, draft_id: str | None) -> Response:
+        """drafts.delete ("Immediately and permanently deletes the specified draft").
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/delete
+        204 with an empty body; an unknown draft is 404.
+        """
         if draft_id not in self.drafts:
             return google_error(404, NOT_FOUND)
         self.delete_draft(draft_id)
         return Response(204, None)
 
     def _drafts_send(self, request: Request, _: str | None) -> Response:
+        """drafts.send ("Sends the specified, existing draft to the recipients in the To, Cc,
+        and Bcc headers"); the reply is the SENT message (the drafts guide).
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.drafts/send
+        https://developers.google.com/gmail/api/guides/drafts
+        Reported, not documented: a `message.raw` in the body first replaces the draft's content; no
+        recipient is 400 "Recipient address required".
+        """
         body = request.json()
         draft_id = body.get("id")
         if not draft_id:
@@ -284,6 +356,11 @@ class GmailMailService(Service):
     # -- messages ------------------------------------------------------------------------------
 
     def _messages_send(self, request: Request, _: str | None) -> Response:
+        """messages.send ("Sends the specified message to the recipients in the To, Cc, and Bcc
+        headers"). Its error messages are reported, not documented.
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.messages/send
+        """
         raw, thread_id = raw_of(request.json())
         if raw is None:
             message = "'raw' RFC822 payload message string is required"
@@ -294,6 +371,11 @@ class GmailMailService(Service):
         return Response(200, minimal(stored))
 
     def _messages_list(self, request: Request, _: str | None) -> Response:
+        """messages.list: `q`, `labelIds` (all must match), `includeSpamTrash`, paging.
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list
+        Each item has only `id` and `threadId`. `q` with a metadata-only token: module docstring.
+        """
         query = request.arg("q") or ""
         if query and self._metadata_only(request):
             return google_error(403, "Metadata scope does not support 'q' parameter", "forbidden")
@@ -309,6 +391,11 @@ class GmailMailService(Service):
         return _page(request, found, "messages")
 
     def _messages_get(self, request: Request, message_id: str | None) -> Response:
+        """messages.get, `format` full (default), metadata, minimal or raw.
+
+        https://developers.google.com/gmail/api/reference/rest/v1/users.messages/get
+        Full and raw are refused to a metadata-only token (module docstring).
+        """
         stored = self.messages.get(message_id or "")
         if stored is None:
             return google_error(404, NOT_FOUND)
@@ -321,6 +408,12 @@ class GmailMailService(Service):
 
 
 def _page(request: Request, found: list[dict[str, Any]], key: str) -> Response:
+    """`maxResults`, `pageToken`/`nextPageToken` and `resultSizeEstimate` of a list.
+
+    "This field defaults to 100. The maximum allowed value for this field is 500."
+    https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list
+    The page token is the sandbox's own (an offset); Gmail's is opaque.
+    """
     size = min(max(int(request.arg("maxResults") or 100), 1), 500)
     start = int(request.arg("pageToken") or 0)
     body: dict[str, Any] = {"resultSizeEstimate": len(found)}

@@ -3,6 +3,9 @@
 Messages are kept as the raw bytes the client sent and are never re-serialised: headers are
 added or replaced on the raw text, so encoded headers stay exactly as written (Python's modern
 folder can lose the space between two encoded-words when it refolds a long subject).
+
+The API shapes follow the Message resource:
+https://developers.google.com/gmail/api/reference/rest/v1/users.messages
 """
 
 from __future__ import annotations
@@ -55,16 +58,33 @@ def body_text(msg: EmailMessage) -> str:
 
 
 def decode_raw(raw: str) -> bytes:
-    """base64url with or without padding, as Gmail accepts it."""
+    """base64url with or without padding, as Gmail accepts it.
+
+    `raw`: "The entire email message in an RFC 2822 formatted and base64url encoded string"
+    https://developers.google.com/gmail/api/reference/rest/v1/users.messages
+    Accepting it unpadded is observed, not documented.
+    """
     text = raw.strip()
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def minimal(stored: StoredMessage) -> dict[str, Any]:
+    """The `minimal` format: id, threadId, labelIds.
+
+    "Returns only email message ID and labels": MINIMAL in
+    https://developers.google.com/gmail/api/reference/rest/v1/Format
+    """
     return {"id": stored.id, "threadId": stored.thread_id, "labelIds": sorted(stored.labels)}
 
 
 def resource(stored: StoredMessage, shape: str) -> dict[str, Any]:
+    """A Message in `format` full, metadata, minimal or raw.
+
+    Fields (snippet, sizeEstimate, internalDate, historyId, payload, raw): the Message resource,
+    https://developers.google.com/gmail/api/reference/rest/v1/users.messages
+    Formats: https://developers.google.com/gmail/api/reference/rest/v1/Format
+    The snippet's length (200) and the constant historyId are the sandbox's.
+    """
     body = {
         **minimal(stored),
         "snippet": " ".join(body_text(stored.parsed).split())[:200],
@@ -80,6 +100,10 @@ def resource(stored: StoredMessage, shape: str) -> dict[str, Any]:
 
 
 def _part(msg: EmailMessage, part_id: str, *, with_bodies: bool) -> dict[str, Any]:
+    """A MessagePart: partId, mimeType, filename, headers, body (size, data), parts.
+
+    https://developers.google.com/gmail/api/reference/rest/v1/users.messages#MessagePart
+    """
     part: dict[str, Any] = {
         "partId": part_id,
         "mimeType": msg.get_content_type(),
@@ -103,6 +127,7 @@ def _part(msg: EmailMessage, part_id: str, *, with_bodies: bool) -> dict[str, An
 
 
 def raw_of(message: Any) -> tuple[bytes | None, str | None]:
+    """The decoded `raw` and the `threadId` of a Message in a request body, else (None, None)."""
     if not isinstance(message, dict) or not message.get("raw"):
         return None, None
     try:
@@ -112,15 +137,24 @@ def raw_of(message: Any) -> tuple[bytes | None, str | None]:
 
 
 def has_recipient(msg: EmailMessage) -> bool:
+    """Whether To, Cc or Bcc names anyone.
+
+    Sending goes "to the recipients in the To, Cc, and Bcc headers":
+    https://developers.google.com/gmail/api/reference/rest/v1/users.messages/send
+    """
     return any(str(msg.get(h, "")).strip() for h in ("To", "Cc", "Bcc"))
 
 
 def gmail_message_id() -> str:
+    """A Message-ID in Gmail's own style (observed, not documented)."""
     return f"<CA+{uuid.uuid4().hex}@mail.gmail.com>"
 
 
 def with_message_id(raw: bytes) -> bytes:
-    """Gmail gives a draft a Message-ID when the client did not."""
+    """Gmail gives a draft a Message-ID when the client did not.
+
+    Reported, not documented (no public issue thread found).
+    """
     if email.message_from_bytes(raw, policy=policy.default).get("Message-ID"):
         return raw
     return set_header(raw, "Message-ID", gmail_message_id())

@@ -1,5 +1,10 @@
 """Gmail's search box, as far as the sandbox needs it: the `q` of messages.list and drafts.list.
 
+`q` "Supports the same query format as the Gmail search box"
+(https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list); the operators:
+https://support.google.com/mail/answer/7190, and the API's differences:
+https://developers.google.com/gmail/api/guides/filtering
+
 Terms are ANDed; a leading `-` negates one. Operators:
     in:sent  in:drafts (in:draft)  in:inbox  in:trash  in:spam  in:anywhere
     is:<label>  label:<name>
@@ -9,7 +14,11 @@ Terms are ANDed; a leading `-` negates one. Operators:
                                    seconds; after: is inclusive, before: exclusive
     rfc822msgid:<id>
     "a phrase"  plain words        anywhere in the headers above or the body text
-An unknown `name:value` is read as plain words, as Gmail does.
+An unknown `name:value` is read as plain words, as Gmail does (observed, not documented).
+Dates: "All dates used in the search query are interpreted as midnight on that date in the PST
+timezone. To specify accurate dates for other timezones pass the value in seconds instead"
+(https://developers.google.com/gmail/api/guides/filtering); that after: is inclusive and
+before: exclusive is the sandbox's reading, not documented.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+# "interpreted as midnight on that date in the PST timezone":
+# https://developers.google.com/gmail/api/guides/filtering (read as Pacific time, DST included)
 GMAIL_DATE_ZONE = ZoneInfo("America/Los_Angeles")
 _TERM = re.compile(
     r'(?P<neg>-)?(?:(?P<op>[a-z0-9]+):(?:"(?P<qval>[^"]*)"|\((?P<pval>[^)]*)\)|(?P<val>[^\s"()]+))'
@@ -63,7 +74,8 @@ class Term:
 
 
 class QueryError(ValueError):
-    """A term Gmail would reject (e.g. an unreadable date)."""
+    """A term Gmail would reject (e.g. an unreadable date); answered as 400 invalidArgument
+    (reported, not documented)."""
 
 
 def parse(query: str) -> list[Term]:
@@ -125,6 +137,10 @@ def _contains(text: str, value: str, phrase: bool) -> bool:
 
 
 def _instant_ms(value: str) -> int:
+    """after:/before: as epoch milliseconds: epoch seconds, or YYYY/MM/DD at Pacific midnight.
+
+    https://developers.google.com/gmail/api/guides/filtering
+    """
     if value.isdigit():
         return int(value) * 1000
     parts = re.split(r"[/-]", value)

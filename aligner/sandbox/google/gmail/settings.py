@@ -1,14 +1,27 @@
 """Fake Gmail v1 send-as settings: users/{userId}/settings/sendAs list, get, patch, update.
 
-As the real API behaves (bundled discovery document + api-notes §3):
-- list/get accept gmail.settings.basic, gmail.readonly, gmail.modify or mail.google.com;
-  patch/update accept only gmail.settings.basic or gmail.settings.sharing (else 403).
-- an address that is not one of the account's send-as addresses is 404 notFound;
-- only the primary address may be changed by an ordinary OAuth client (others: 403);
-- a signature over 10,000 characters is 400 invalidArgument;
-- Gmail sanitises signature HTML when it stores it. The sandbox emulates that with a
-  deterministic, idempotent rewrite (see `gmail_rewrite`), so a client that compares what it sent
-  with what it reads back would see a difference on every run.
+Sources, per behaviour:
+- scopes ("Authorization scopes" of each method): list/get accept gmail.settings.basic,
+  gmail.readonly, gmail.modify or mail.google.com; patch/update accept only
+  gmail.settings.basic or gmail.settings.sharing (else 403).
+  https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/list
+  https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/get
+  https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/patch
+  https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/update
+- an address that is not one of the account's send-as addresses is 404 notFound (reported, not
+  documented; the body is Google's usual "Requested entity was not found.");
+- only the primary address may be changed by an ordinary OAuth client (others: 403): "Addresses
+  other than the primary address for the account can only be updated by service account clients
+  that have been delegated domain-wide authority":
+  https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/update
+- a signature over 10,000 characters is 400 invalidArgument, "Signature exceeds maximum length
+  of 10000 characters" (reported, not documented in the API reference:
+  https://support.xink.io/support/solutions/articles/1000299609-gmail-signature-too-long-error-10000-character-limit-
+  , a vendor's support page quoting Google's error);
+- "If a signature is provided, Gmail will sanitize the HTML before saving it with the alias"
+  (users.settings.sendAs/update, above). How it rewrites is not documented; the sandbox emulates
+  it with a deterministic, idempotent rewrite (see `gmail_rewrite`), so a client that compares
+  what it sent with what it reads back would see a difference on every run.
 
 Operations are named "gmail.sendAs.list|get|patch|update" for the request log and faults.
 Paths under /gmail/v1/users/ that are not send-as settings are left to other services.
@@ -29,6 +42,8 @@ from aligner.sandbox.google.common import GoogleAccounts, google_error
 from aligner.sandbox.http import Request, Response, Routed, Service
 
 SCOPE = "https://www.googleapis.com/auth/"
+# "Authorization scopes" of users.settings.sendAs/get and /patch:
+# https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/get
 READ_SCOPES = {
     SCOPE + "gmail.settings.basic",
     SCOPE + "gmail.readonly",
@@ -36,7 +51,9 @@ READ_SCOPES = {
     "https://mail.google.com/",
 }
 WRITE_SCOPES = {SCOPE + "gmail.settings.basic", SCOPE + "gmail.settings.sharing"}
-SIGNATURE_LIMIT = 10_000
+SIGNATURE_LIMIT = 10_000  # reported, not documented in the API reference (module docstring)
+# "HTTP request": GET|PATCH|PUT .../gmail/v1/users/{userId}/settings/sendAs[/{sendAsEmail}]
+# (https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/patch)
 _PATH = re.compile(r"^/gmail/v1/users/(?P<user>[^/]+)/settings/sendAs(?:/(?P<email>[^/]+))?/?$")
 _OPERATIONS = {
     ("GET", False): "gmail.sendAs.list",
@@ -50,7 +67,11 @@ _DROPPED = frozenset({"script", "style", "iframe", "object", "embed", "head", "t
 
 
 class _Rewriter(HTMLParser):
-    """Re-serialises HTML the way a sanitiser does: balanced, lower-case, double-quoted."""
+    """Re-serialises HTML the way a sanitiser does: balanced, lower-case, double-quoted.
+
+    A stand-in: Gmail documents only that it sanitizes signature HTML
+    (https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/update).
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
@@ -123,6 +144,11 @@ def _is_single_ltr_div(text: str) -> bool:
 def gmail_rewrite(signature: str) -> str:
     """Deterministic, idempotent stand-in for Gmail's signature sanitiser.
 
+    That Gmail sanitizes ("Gmail will sanitize the HTML before saving it"):
+    https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs/update
+    The rules below are not documented; the `<div dir="ltr">` wrapper is what Gmail's editor
+    writes (observed, not documented).
+
     Drops scripts, styles, comments and event handlers; balances and lower-cases tags; quotes
     every attribute with double quotes; writes <br/> as <br>; and wraps the whole signature in
     <div dir="ltr"> (as Gmail's editor does) unless it is already one such element.
@@ -193,6 +219,12 @@ class GmailSettingsService(Service):
         return google_error(status, "injected fault", headers=headers)
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        """users.settings.sendAs list/get/patch/update (URLs in the module docstring).
+
+        `userId` is "me" or the account's own address ("The special value me can be used to
+        indicate the authenticated user"); another user is 403 "Delegation denied for ..."
+        (reported, not documented). The address lookup ignores case (the sandbox's choice).
+        """
         match = _PATH.match(request.path)
         assert match is not None
         scopes = WRITE_SCOPES if routed.writes else READ_SCOPES
@@ -219,6 +251,14 @@ class GmailSettingsService(Service):
         return None
 
     def _write(self, request: Request, entry: dict[str, Any], *, replace: bool) -> Response:
+        """patch (fields given) or update (the whole writable set), then sanitise the signature.
+
+        users.settings.sendAs/patch ("Patch the specified send-as alias") and /update (module
+        docstring); the SendAs resource:
+        https://developers.google.com/gmail/api/reference/rest/v1/users.settings.sendAs
+        ("isDefault ... can only be set to true"; making one default un-defaults the others).
+        The primary-only and 10,000-character rules: module docstring.
+        """
         try:
             body = request.json()
         except ValueError:
