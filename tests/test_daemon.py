@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from aligner.core.daemon import covered, is_done, retry_delay, wakeups
+from aligner.core.daemon import covered, drift_check_due, is_done, retry_delay, wakeups
 from aligner.core.logs import emit, setup_logging
 from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import SLACK_TOKEN
@@ -78,6 +78,15 @@ def test_done_only_after_the_window_when_the_last_reconcile_succeeded(config: An
     assert not is_done(config, instant(AFTER), last_ok=False)
     assert not is_done(config, instant(DURING), last_ok=True)
     assert not is_done(config, instant(BEFORE), last_ok=True)
+
+
+def test_drift_is_looked_for_only_inside_the_window_or_to_retry(config: Any) -> None:
+    """Outside the window the transitions bring every change: the daemon sleeps until then."""
+    before, during, after = (datetime.fromisoformat(t) for t in (BEFORE, DURING, AFTER))
+    assert drift_check_due(config, during, last_ok=True)
+    assert not drift_check_due(config, before, last_ok=True)
+    assert not drift_check_due(config, after, last_ok=True)
+    assert drift_check_due(config, after, last_ok=False)
 
 
 def test_a_transition_already_covered_by_a_later_reconcile_is_skipped() -> None:

@@ -45,6 +45,7 @@ from aligner.theme.validation import CheckedTheme, load_theme
 WATCH_EVERY = timedelta(seconds=1)  # how often an idle daemon looks at the theme file (a stat)
 RETRY_AT_MOST = timedelta(minutes=1)  # a failed reconcile is retried this soon (or sooner)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+DRIFT_CHECK = "drift check"
 
 
 # -- pure decisions -------------------------------------------------------------------------
@@ -70,6 +71,12 @@ def wakeups(config: ThemeConfig, now: datetime) -> list[Wakeup]:
 def is_done(config: ThemeConfig, now: datetime, last_ok: bool) -> bool:
     """Window over, no transition left, and the last reconcile (which restored) succeeded."""
     return last_ok and now >= config.schedule.window_end and not wakeups(config, now)
+
+
+def drift_check_due(config: ThemeConfig, now: datetime, last_ok: bool) -> bool:
+    """Drift is looked for only inside the window (outside it the transitions bring every
+    change), or to retry a reconcile that failed."""
+    return config.schedule.in_window(now) or not last_ok
 
 
 def retry_delay(check_every: timedelta) -> timedelta:
@@ -129,6 +136,7 @@ class Daemon:
         self.busy = threading.Lock()  # held while a reconcile runs
         self.idle = False
         self.last_ok_start: datetime | None = None
+        self.last_ok = True  # the last reconcile succeeded (or none ran yet)
         self.generation = 0  # how many times the jobs were (re)scheduled
 
     def run(self) -> int:
@@ -172,7 +180,7 @@ class Daemon:
         self._add(
             "drift",
             self.reconcile,
-            ["drift check", None],
+            [DRIFT_CHECK, None],
             "interval",
             seconds=every.total_seconds(),
         )
@@ -232,6 +240,8 @@ class Daemon:
         started = utcnow()
         if due is not None and covered(due, self.last_ok_start):
             return
+        if why == DRIFT_CHECK and not drift_check_due(self.config, started, self.last_ok):
+            return
         config = self.config
         ok = False
         try:
@@ -254,6 +264,7 @@ class Daemon:
             ok = not result.failed
             if is_done(config, result.plan.at, ok) and config is self.config:
                 self._done()
+        self.last_ok = ok
         if ok:
             self.last_ok_start = started
         else:
