@@ -18,6 +18,8 @@ from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
 from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import USER_ID
 
+REPO = Path(__file__).resolve().parent.parent
+
 # Property tests: no per-example deadline (CI machines are busy) and no example database on disk.
 settings.register_profile("aligner", deadline=None, database=None)
 settings.load_profile("aligner")
@@ -136,7 +138,7 @@ def aligner(env: dict[str, str], theme: Path, sandbox: Sandbox) -> Aligner:
 @pytest.fixture
 def draft_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
     """The CLI on a theme whose note is delivered as a Gmail draft."""
-    from tests.note_helpers import note_theme  # it imports this module
+    from tests.surfaces.note.note_helpers import note_theme  # it imports this module
 
     return Aligner(env, note_theme(tmp_path, "draft"), sandbox)
 
@@ -144,7 +146,7 @@ def draft_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner
 @pytest.fixture
 def send_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
     """The CLI on a theme whose note is sent."""
-    from tests.note_helpers import note_theme
+    from tests.surfaces.note.note_helpers import note_theme
 
     return Aligner(env, note_theme(tmp_path, "send"), sandbox)
 

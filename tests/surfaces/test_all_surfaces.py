@@ -12,8 +12,9 @@ from aligner.core.session import open_session
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces import REGISTRY
 from aligner.theme.validation import load_theme
+from tests.conftest import REPO
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.toml"
+EXAMPLE = REPO / "config" / "example.toml"
 
 
 def test_the_example_enables_every_surface() -> None:

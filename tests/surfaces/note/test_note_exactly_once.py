@@ -20,7 +20,7 @@ from aligner.vendors.google.client import build_service, execute
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from aligner.vendors.google.settings import GoogleSettings
 from tests.conftest import Aligner
-from tests.note_helpers import (
+from tests.surfaces.note.note_helpers import (
     DUE,
     LATER,
     STARTED,

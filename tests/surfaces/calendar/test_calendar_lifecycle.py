@@ -8,7 +8,14 @@ import pytest
 
 from aligner.sandbox.server import Sandbox
 from tests.conftest import AFTER, BEFORE, Aligner
-from tests.test_calendar_surface import BETWEEN, BLOCKS, blocks, calendar_theme, events, writes
+from tests.surfaces.calendar.test_calendar_surface import (
+    BETWEEN,
+    BLOCKS,
+    blocks,
+    calendar_theme,
+    events,
+    writes,
+)
 
 
 @pytest.fixture

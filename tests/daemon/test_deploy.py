@@ -16,9 +16,9 @@ import yaml
 
 from aligner.sandbox.server import Sandbox
 from aligner.state.lock import exclusive
-from tests.conftest import AFTER, DURING, USER_ID, Aligner
+from tests.conftest import AFTER, DURING, REPO, USER_ID, Aligner
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 DEPLOY = ROOT / "deploy"
 SYSTEMD = DEPLOY / "systemd"
 

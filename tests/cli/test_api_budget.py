@@ -9,9 +9,9 @@ from aligner.core.rehearsal import sandbox_settings, steps
 from aligner.core.session import open_session
 from aligner.sandbox.server import Sandbox
 from aligner.theme.validation import load_theme
-from tests.conftest import SLACK_SECTION, Aligner, write_theme
+from tests.conftest import REPO, SLACK_SECTION, Aligner, write_theme
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example.toml"
+EXAMPLE = REPO / "config" / "example.toml"
 
 
 def _live_the_whole_timeline(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from aligner.sandbox.server import Sandbox
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from tests.conftest import Aligner
-from tests.note_helpers import (
+from tests.surfaces.note.note_helpers import (
     BEFORE_SEND,
     DUE,
     LATER,

@@ -20,7 +20,7 @@ from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
 from aligner.vendors.google.client import build_service
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from aligner.vendors.google.settings import GoogleSettings
-from tests.note_helpers import mailbox
+from tests.surfaces.note.note_helpers import mailbox
 
 READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 METADATA = "https://www.googleapis.com/auth/gmail.metadata"

@@ -14,9 +14,7 @@ from click.testing import CliRunner
 
 from aligner.cli import cli
 from aligner.theme.starter import EXAMPLE_DATE, starter_text
-from tests.conftest import AFTER, BEFORE, DURING, Aligner
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import AFTER, BEFORE, DURING, REPO, Aligner
 
 
 def test_example_is_the_starter_file() -> None:

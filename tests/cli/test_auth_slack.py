@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from aligner.cli import cli
 from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import SLACK_TOKEN
-from tests.conftest import DURING, USER_ID, Aligner
-from tests.test_auth_google import Interactive, follow_redirect
+from tests.cli.test_auth_google import Interactive, follow_redirect
+from tests.conftest import DURING, REPO, USER_ID, Aligner
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "slack-app-client-secret"
@@ -144,7 +144,7 @@ def test_the_shipped_manifest_asks_exactly_for_what_aligner_needs() -> None:
 
     from aligner.vendors.slack.oauth import CALLBACK_PATH, DEFAULT_PORT, user_scopes
 
-    path = Path(__file__).parent.parent / "deploy" / "slack-app-manifest.yaml"
+    path = REPO / "deploy" / "slack-app-manifest.yaml"
     manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
     oauth = manifest["oauth_config"]
     assert oauth["scopes"] == {"user": user_scopes()}
