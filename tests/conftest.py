@@ -118,7 +118,9 @@ class Aligner:
         self.config = config
         self.sandbox = sandbox
 
-    def __call__(self, *args: str, now: str | None = None, **env: str) -> Result:
+    def __call__(
+        self, *args: str, now: str | None = None, stdin: str | None = None, **env: str
+    ) -> Result:
         full_env: dict[str, Any] = {**self.env, **env}
         if now is not None:
             full_env["ALIGNER_NOW"] = now
@@ -126,7 +128,11 @@ class Aligner:
                 with contextlib.suppress(ValueError):
                     self.sandbox.clock.pinned = datetime.fromisoformat(now)
         return CliRunner().invoke(
-            cli, [*args, "--config", str(self.config)], env=full_env, catch_exceptions=False
+            cli,
+            [*args, "--config", str(self.config)],
+            env=full_env,
+            input=stdin,
+            catch_exceptions=False,
         )
 
 

@@ -64,10 +64,8 @@ def test_an_unknown_token_is_refused_and_not_stored(
     slack_aligner: Aligner, creds_dir: Path, debug: bool
 ) -> None:
     bad = "xoxp-not-a-real-token-123"
-    args = (
-        ["--debug", "auth", "slack", "--token", bad] if debug else ["auth", "slack", "--token", bad]
-    )
-    result = slack_aligner(*args)
+    args = ["--debug", "auth", "slack", "--token"] if debug else ["auth", "slack", "--token"]
+    result = slack_aligner(*args, stdin=bad + "\n")
     assert result.exit_code == 1
     assert "Slack does not know this token" in result.output
     assert bad not in result.output
@@ -78,9 +76,20 @@ def test_a_token_without_the_write_scope_is_refused_naming_it(
     slack_aligner: Aligner, sandbox: Sandbox, creds_dir: Path
 ) -> None:
     sandbox.service("slack").add_user("xoxp-read-only", USER_ID, scopes=("users.profile:read",))
-    result = slack_aligner("auth", "slack", "--token", "xoxp-read-only")
+    result = slack_aligner("auth", "slack", "--token", stdin="xoxp-read-only\n")
     assert result.exit_code == 1
     assert "lacks users.profile:write" in result.output
+    assert not stored(creds_dir).exists()
+
+
+def test_a_token_on_the_command_line_is_refused_unread(
+    slack_aligner: Aligner, creds_dir: Path
+) -> None:
+    """argv shows in `ps` and in shell history: a token travels on stdin or a hidden prompt."""
+    result = slack_aligner("auth", "slack", "--token", SLACK_TOKEN)
+    assert result.exit_code == 2
+    assert "--token:" in result.output and "pipe it" in result.output
+    assert SLACK_TOKEN not in result.output
     assert not stored(creds_dir).exists()
 
 

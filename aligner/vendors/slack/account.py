@@ -25,8 +25,8 @@ class SlackAuth(AuthFlow):
     options = (
         AuthOption(
             "--token",
-            "Store an existing user token (xoxp-…); with no value it is read from standard "
-            "input or a hidden prompt.",
+            "Store an existing user token (xoxp-…), read from standard input or a hidden "
+            "prompt (never from the command line, which `ps` and shell history show).",
             flag_value="-",
         ),
         AuthOption("--client-id", "Your Slack app's client id ($ALIGNER_SLACK_CLIENT_ID)."),
@@ -49,8 +49,13 @@ class SlackAuth(AuthFlow):
         slack = settings.part(SlackSettings)
         needed = oauth.user_scopes(scopes)
         token = options.get("token")
+        if token is not None and token != "-":
+            raise ConfigError(
+                "--token: a token on the command line shows in `ps` and in your shell history; "
+                "pipe it (`… | aligner auth slack --token`) or type it at the hidden prompt"
+            )
         if token is not None:
-            token = talk.secret("Slack user token (xoxp-…)") if token == "-" else str(token)
+            token = talk.secret("Slack user token (xoxp-…)")
         else:
             token = _oauth_token(talk, slack, options, needed)
         talk.keep_secret(token)
