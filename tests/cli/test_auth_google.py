@@ -273,6 +273,24 @@ def test_a_valid_refresh_token_is_refreshed_and_the_surface_applies(
     assert GOOGLE_REFRESH_TOKEN not in result.output
 
 
+def test_a_refreshed_token_is_stored_and_reused_until_it_expires(
+    google_file_aligner: Aligner, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """One refresh, then later runs reuse the stored token: not one refresh per cron run."""
+    path = authorized_user_file(
+        tmp_path / "creds" / "google-credentials.json", sandbox, GOOGLE_REFRESH_TOKEN
+    )
+    for _ in range(3):
+        result = google_file_aligner("apply", "--refresh", now=DURING)
+        assert result.exit_code == 0, result.output
+    assert len(sandbox.requests("oauth", "oauth.token")) == 1
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    assert stored["token"].startswith("ya29.refreshed-") and stored["expiry"].endswith("Z")
+    assert stored["scopes"] == [GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE]  # the rest as it was
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stored["token"] not in result.output
+
+
 @pytest.mark.usefixtures("flow_env")
 def test_a_refused_code_exchange_is_one_clear_line_even_with_debug(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, creds_dir: Path

@@ -28,7 +28,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from aligner.errors import AuthError, TransientError
-from aligner.state.credentials import require_private
+from aligner.state.credentials import require_private, write_private
 from aligner.state.settings import is_loopback
 from aligner.vendors.google.errors import ErrorInfo, GoogleStatus, is_retryable, translate
 from aligner.vendors.google.settings import GoogleSettings
@@ -78,18 +78,20 @@ _SHARED_LOCK = threading.Lock()
 
 def _authorized_user(settings: GoogleSettings, path: Path) -> AnyCredentials:
     """One credentials object per file version, shared by every surface (and every run of the
-    daemon): its access token is refreshed once, not once per surface."""
+    daemon): its access token is refreshed once, not once per surface, and stored back in the
+    file with its expiry, so the next run (a cron job every 5 minutes) reuses it until it expires:
+    about one refresh an hour instead of one per run."""
     key = (str(path), path.stat().st_mtime_ns, settings.google_api_root)
     with _SHARED_LOCK:
         if key not in _SHARED:
             creds: Credentials = Credentials.from_authorized_user_file(str(path))
-            _SHARED[key] = _one_refresh_at_a_time(_sandbox_token_uri(settings, creds))
+            _SHARED[key] = _one_refresh_at_a_time(_sandbox_token_uri(settings, creds), path)
         return _SHARED[key]
 
 
-def _one_refresh_at_a_time(creds: AnyCredentials) -> AnyCredentials:
-    """Surfaces read concurrently: the first to find the token stale refreshes it, the others
-    wait and use the new one instead of refreshing again."""
+def _one_refresh_at_a_time(creds: AnyCredentials, path: Path) -> AnyCredentials:
+    """Surfaces read concurrently: the first to find the token stale refreshes it (and stores
+    it), the others wait and use the new one instead of refreshing again."""
     refresh, lock = creds.refresh, threading.Lock()
 
     def serialised(request: Any) -> None:
@@ -98,9 +100,27 @@ def _one_refresh_at_a_time(creds: AnyCredentials) -> AnyCredentials:
             if creds.token != seen and creds.valid:
                 return
             refresh(request)
+            _store_token(path, creds)
 
     creds.refresh = serialised  # type: ignore[method-assign]
     return creds
+
+
+def _store_token(path: Path, creds: AnyCredentials) -> None:
+    """Write the refreshed access token and its expiry back into the authorized-user file,
+    atomically and 0600 (the rest of the file as it was). Failing to store it costs only a
+    refresh next run."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["token"] = creds.token
+        if creds.expiry is not None:
+            data["expiry"] = creds.expiry.isoformat() + "Z"  # naive UTC, as google-auth writes it
+        refreshed = getattr(creds, "refresh_token", None)
+        if refreshed:
+            data["refresh_token"] = refreshed
+        write_private(path, json.dumps(data, indent=2) + "\n")
+    except (OSError, ValueError, TypeError):
+        return
 
 
 def _require_file(path: Path, variable: str, surface: str) -> None:
