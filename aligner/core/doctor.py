@@ -13,6 +13,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
@@ -50,6 +51,7 @@ def fail(name: str, detail: str, remedy: str = "") -> Check:
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in order. Never raises for a problem it can describe."""
     from aligner.surfaces import REGISTRY
+    from aligner.surfaces.base import AccountNeeds
 
     theme, config = check_theme(settings)
     checks = [theme, check_timezone(settings, config), check_state_dir(settings)]
@@ -61,11 +63,23 @@ def run_checks(settings: Settings) -> list[Check]:
         account = cls.account(config)
         needs = accounts.setdefault(account.name, (account, {}))[1]
         needs[cls.name] = cls.needed_scopes(config)
+    when = AccountNeeds(doctor_now(settings, config), config.schedule.window_end)
     for account, needs in accounts.values():
-        checks += guarded(account.name, partial(account.doctor, settings, needs))
+        checks += guarded(account.name, partial(account.doctor, settings, needs, when))
     for cls in enabled:
         checks += guarded(cls.name, partial(cls.doctor, settings, config))
     return checks
+
+
+def doctor_now(settings: Settings, config: ThemeConfig) -> datetime:
+    """The real clock, or ALIGNER_NOW when it is frozen (as every command reads it)."""
+    from aligner.core.session import resolve_now
+    from aligner.errors import ConfigError
+
+    try:
+        return resolve_now(settings, config)
+    except ConfigError:
+        return datetime.now(UTC)
 
 
 def guarded(name: str, produce: Callable[[], Iterable[Check]]) -> list[Check]:

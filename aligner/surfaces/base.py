@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EMAIL_SIGNATURE",
     "Account",
+    "AccountNeeds",
     "AuthFlow",
     "AuthOption",
     "AuthTalk",
@@ -142,6 +143,14 @@ class AuthFlow(ABC):
         """Sign in and store the credentials; False when the result falls short (exit 1)."""
 
 
+@dataclass(frozen=True)
+class AccountNeeds:
+    """When doctor checks an account: now, and until when the theme needs it."""
+
+    now: datetime
+    until: datetime
+
+
 class Account(ABC):
     """The vendor account surfaces act as: its settings, how to sign in, how doctor checks it.
 
@@ -156,8 +165,11 @@ class Account(ABC):
     def auth(self) -> AuthFlow | None:
         return None
 
-    def doctor(self, settings: Settings, scopes: Mapping[str, Sequence[str]]) -> Iterator[Check]:
-        """Credentials present, private, working and granting `scopes` (by surface name)."""
+    def doctor(
+        self, settings: Settings, scopes: Mapping[str, Sequence[str]], needs: AccountNeeds
+    ) -> Iterator[Check]:
+        """Credentials present, private, working and granting `scopes` (by surface name), and
+        lasting until `needs.until`."""
         return iter(())
 
     def seed(self, box: SandboxSeed) -> None:

@@ -12,7 +12,7 @@ from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import SLACK_TOKEN
 from aligner.state.credentials import write_private
 from aligner.vendors.google.scopes import GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
-from tests.conftest import SLACK_SECTION, USER_ID, Aligner, write_theme
+from tests.conftest import DURING, SLACK_SECTION, USER_ID, Aligner, write_theme
 
 SIGNATURE = "\n[signature]\nenabled = true\n"
 NOTE = """
@@ -191,3 +191,36 @@ def test_no_token_value_appears_in_doctor_output(full: Aligner, debug: bool) -> 
     result = full(*args)
     for secret in (SLACK_TOKEN, GOOGLE_TOKEN):
         assert secret not in result.output
+
+
+@pytest.mark.parametrize(
+    ("granted", "now", "warned"),
+    [
+        ("2026-11-20T09:00:00+00:00", DURING, "is 12 days old"),  # older than 6 days
+        ("2026-11-25T09:00:00+00:00", "2026-11-26T09:00:00Z", "more than 6 days after"),
+        ("2026-12-01T09:00:00+00:00", DURING, None),
+    ],
+)
+def test_a_grant_that_testing_status_would_expire_is_warned_about(
+    full: Aligner, sandbox: Sandbox, tmp_path: Path, granted: str, now: str, warned: str | None
+) -> None:
+    """Apps in Google's "Testing" status get refresh tokens that expire after 7 days."""
+    grant = {
+        "refresh_token": GOOGLE_REFRESH_TOKEN,
+        "client_id": "1234.apps.googleusercontent.com",
+        "client_secret": "GOCSPX-doctor",
+        "token_uri": f"{sandbox.url}token",
+        "scopes": [
+            GMAIL_SETTINGS_BASIC,
+            GMAIL_COMPOSE,
+            "https://www.googleapis.com/auth/calendar.events",
+        ],
+        "granted_at": granted,
+    }
+    write_private(tmp_path / "creds" / "google-credentials.json", json.dumps(grant))
+    result = full("doctor", now=now, ALIGNER_GOOGLE_ACCESS_TOKEN=None)  # type: ignore[arg-type]
+    line = lines(result.output)["google.grant_age"]
+    if warned is None:
+        assert line.startswith("✓"), line
+    else:
+        assert line.startswith("!") and warned in line and "Publish app" in line, line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ from aligner.core.doctor import Check, fail, ok, probe
 from aligner.errors import ConfigError, SurfaceError
 from aligner.state.credentials import origin
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AuthFlow, AuthOption, AuthTalk
+from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthOption, AuthTalk
 from aligner.theme.schema import ThemeConfig
 from aligner.vendors.google.scopes import short
 from aligner.vendors.google.settings import GoogleSettings
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 
 NAME = "google"
 REAUTH = "run `aligner auth google` again"
+# An OAuth app in "Testing" publishing status gets refresh tokens that expire after 7 days:
+# https://developers.google.com/identity/protocols/oauth2#expiration
+TESTING_DAYS = 7
+TESTING_NOTE = (
+    'while your OAuth consent screen is in "Testing" status, Google expires this grant after '
+    f"{TESTING_DAYS} days: publish the app (APIs & Services → OAuth consent screen → Publish app) "
+    'or use a Workspace "Internal" app to keep it'
+)
 
 
 class GoogleAuth(AuthFlow):
@@ -65,6 +74,7 @@ class GoogleAuth(AuthFlow):
         grant = oauth.save_grant(creds, google.google_credentials_target, scopes)
         granted = ", ".join(map(short, grant.scopes))
         talk.say(f"Saved Google credentials to {grant.path} (mode 0600). Granted: {granted}")
+        talk.say(f"Note: {TESTING_NOTE}.")
         if grant.missing:
             missing = ", ".join(map(short, grant.missing))
             talk.warn(
@@ -83,7 +93,9 @@ class GoogleAccount(Account):
     def auth(self) -> AuthFlow:
         return GoogleAuth()
 
-    def doctor(self, settings: Settings, scopes: Mapping[str, Sequence[str]]) -> Iterator[Check]:
+    def doctor(
+        self, settings: Settings, scopes: Mapping[str, Sequence[str]], needs: AccountNeeds
+    ) -> Iterator[Check]:
         from aligner.vendors.google.client import load_credentials
 
         google = settings.part(GoogleSettings)
@@ -96,6 +108,9 @@ class GoogleAccount(Account):
         grant = grant_check(google, scopes)
         if grant is not None:
             yield grant
+        age = grant_age_check(google, needs)
+        if age is not None:
+            yield age
 
     def seed(self, box: SandboxSeed) -> None:
         from aligner.sandbox.google.common import seed_account
@@ -136,6 +151,32 @@ def grant_check(google: GoogleSettings, needs: Mapping[str, Sequence[str]]) -> C
     if missing:
         return fail(f"{NAME}.scopes", f"the Google grant lacks {', '.join(missing)}", REAUTH)
     return ok(f"{NAME}.scopes", "grant has " + ", ".join(short(s) for s in granted))
+
+
+def grant_age_check(google: GoogleSettings, needs: AccountNeeds) -> Check | None:
+    """A grant of an app in "Testing" status dies after 7 days: warn from day 6, or when the
+    window ends more than 6 days after the grant."""
+    from aligner.vendors.google.oauth import granted_at
+
+    path = google.google_credentials
+    if google.google_access_token is not None or path is None:
+        return None
+    since = granted_at(path)
+    if since is None:
+        return None
+    limit = since + timedelta(days=TESTING_DAYS - 1)
+    name = f"{NAME}.grant_age"
+    if needs.now >= limit:
+        age = (needs.now - since).days
+        return Check(name, "warn", f"the Google grant is {age} days old", TESTING_NOTE)
+    if needs.until > limit:
+        return Check(
+            name,
+            "warn",
+            f"the window ends more than {TESTING_DAYS - 1} days after the Google grant",
+            TESTING_NOTE,
+        )
+    return ok(name, f"granted {since:%Y-%m-%d}")
 
 
 def read_check(

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,15 @@ class GoogleGrant:
     path: Path
     scopes: tuple[str, ...]  # what Google granted (all of it, with include_granted_scopes)
     missing: tuple[str, ...]  # asked for but not granted (e.g. a box left unticked)
+
+
+def granted_at(path: Path) -> datetime | None:
+    """When `aligner auth google` stored this grant (None for files it did not write)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return datetime.fromisoformat(str(data["granted_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def granted_scopes(path: Path) -> tuple[str, ...] | None:
@@ -140,6 +150,7 @@ def save_grant(creds: Credentials, path: Path, asked: Sequence[str]) -> GoogleGr
     granted = tuple(creds.granted_scopes or creds.scopes or asked)
     data = json.loads(creds.to_json())  # type: ignore[no-untyped-call]
     data["scopes"] = list(granted)
+    data["granted_at"] = datetime.now(UTC).isoformat(timespec="seconds")  # doctor: TESTING_DAYS
     write_private(path, json.dumps(data, indent=2) + "\n")
     missing = tuple(s for s in asked if s not in granted)
     return GoogleGrant(path, granted, missing)

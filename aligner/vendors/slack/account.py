@@ -9,7 +9,7 @@ from aligner.core.doctor import Check, fail, ok
 from aligner.errors import ConfigError, SurfaceError
 from aligner.state.credentials import RefusedSecret, origin
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AuthFlow, AuthOption, AuthTalk
+from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthOption, AuthTalk
 from aligner.theme.schema import ThemeConfig
 from aligner.vendors.slack import oauth
 from aligner.vendors.slack.settings import SlackSettings
@@ -108,7 +108,9 @@ class SlackAccount(Account):
     def auth(self) -> AuthFlow:
         return SlackAuth()
 
-    def doctor(self, settings: Settings, scopes: Mapping[str, Sequence[str]]) -> Iterator[Check]:
+    def doctor(
+        self, settings: Settings, scopes: Mapping[str, Sequence[str]], needs: AccountNeeds
+    ) -> Iterator[Check]:
         slack = settings.part(SlackSettings)
         token = slack.slack_token
         if token is None:
