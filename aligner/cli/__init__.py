@@ -1,7 +1,8 @@
 """The command line. The only module that prints and chooses exit codes.
 
 Exit codes: 0 success; 1 a surface failed (others still applied) or the lock is held;
-2 usage or configuration error; 3 `plan --detailed-exitcode` with changes pending.
+2 usage or configuration error, or a state database to move aside; 3 `plan --detailed-exitcode`
+with changes pending.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from aligner import __version__
 from aligner.core.model import ApplyResult
 from aligner.core.session import Session, open_session, resolve_now
 from aligner.core.timeline import transitions
-from aligner.errors import AlignerError, ConfigError
+from aligner.errors import AlignerError, ConfigError, StateRefused
 from aligner.render.text import apply_text, local, plan_text, window_line
 from aligner.state.settings import Settings
 from aligner.theme.schema import ThemeConfig, describe_validation_error
@@ -110,6 +111,8 @@ def handled(func: F) -> F:
             return func(*args, **kwargs)
         except ConfigError as exc:
             fail(state, EXIT_USAGE, "\n".join(exc.problems))
+        except StateRefused as exc:  # a person must move the database aside: like bad config
+            fail(state, EXIT_USAGE, f"error: {exc}")
         except AlignerError as exc:  # lock held, surface failures
             fail(state, EXIT_FAILED, f"error: {exc}")
         except KeyboardInterrupt:
@@ -219,7 +222,7 @@ def plan(
     config = state.theme(config_path, quiet=quiet).config
     settings = state.settings()
     now = state.now(config, at, quiet=quiet)
-    with open_session(settings, config, lock=False) as session:
+    with open_session(settings, config, lock=False, readonly=True) as session:
         result = session.plan(now, force=force)
     if quiet and not result.changes and not result.errors:
         return
@@ -330,7 +333,7 @@ def status(state: State, as_json: bool, config_path: Path | None) -> None:
     config = state.theme(config_path).config
     settings = state.settings()
     now = state.now(config)
-    with open_session(settings, config, lock=False, surfaces={}) as session:
+    with open_session(settings, config, lock=False, readonly=True, surfaces={}) as session:
         data = status_report(session.store, config, now)
     if as_json:
         state.output.print(json.dumps(data, ensure_ascii=False, indent=2))

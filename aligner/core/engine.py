@@ -29,6 +29,12 @@ class StoreLedger:
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None:
         self.store.save_extra(self.surface, key, extra, self.now)
 
+    def remember(self, key: str, value: Json) -> None:
+        self.store.set_meta(self.surface, key, value, self.now)
+
+    def recall(self, key: str) -> Json:
+        return self.store.meta(self.surface, key)
+
     def say(self, message: str) -> None:
         self.said.append(message)
 
@@ -60,7 +66,8 @@ class Engine:
         try:
             records = self.store.records(name)
             off = revert or not surface.enabled(self.config)
-            ctx = DiffContext(self.config, now, records, force=force, revert=off)
+            memory = self.store.metas(name)
+            ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=memory)
             desired = self._desired(surface, now, giving_back=off)
             current = surface.read(self.config, records)
             changes = surface.diff(ctx, desired, current)

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     state_dir: Path = Field(default_factory=lambda: user_state_path("aligner"))
     now: str | None = None
     lock_wait: float = 10.0
+    journal_keep_days: float = Field(default=90.0, ge=0)  # journal rows older than this go,
+    journal_keep_rows: int = Field(default=100, ge=1)  # but each item keeps its last rows
 
     slack_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"

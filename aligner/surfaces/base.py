@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
@@ -32,6 +32,12 @@ class Ledger(Protocol):
 
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None: ...
 
+    def remember(self, key: str, value: Json) -> None:
+        """Keep a surface-wide fact (not an item), e.g. what the account does with a feature."""
+
+    def recall(self, key: str) -> Json:
+        """A fact kept with `remember`, or None."""
+
     def say(self, message: str) -> None:
         """Tell the person something learnt while writing (shown with this change's outcome)."""
 
@@ -43,6 +49,7 @@ class DiffContext:
     records: Mapping[str, Record]
     force: bool = False
     revert: bool = False  # give everything back now, whatever the window says
+    memory: Mapping[str, Json] = field(default_factory=dict)  # what the surface remembered
 
 
 class Surface(ABC):

@@ -9,7 +9,8 @@ and `calendar_api` for the calls.
 
 Focus time needs an eligible Workspace account and the primary calendar. When Google refuses it
 (400) or quietly stores a plain event instead, the block becomes a plain busy event and the
-fallback is remembered in the store (item `_account`), so later plans do not fight it.
+fallback is remembered in the store (the surface's `account` memory), so later plans do not
+fight it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from aligner.surfaces.calendar.events import (
 from aligner.theme.schema import ThemeConfig
 from aligner.vendors.google.client import CALENDAR_EVENTS, build_service
 
-ACCOUNT = "_account"  # store item remembering what Google does with focus time here
+ACCOUNT = "account"  # the memory of what Google does with focus time here
 GENERATIONS = 4  # a deleted id Google will not bring back is replaced by the next one
 
 
@@ -49,10 +50,10 @@ def block_keys(config: ThemeConfig) -> list[str]:
     return [block.key for block in config.calendar.blocks]
 
 
-def fallback_of(records: Mapping[str, Record], calendar_id: str) -> dict[str, Any] | None:
+def fallback_of(memory: Mapping[str, Json], calendar_id: str) -> dict[str, Any] | None:
     """What aligner remembered about focus time on this calendar, when it does not stick."""
-    record = records.get(ACCOUNT)
-    info = record.extra.get("focus_time") if record is not None else None
+    account = memory.get(ACCOUNT)
+    info = account.get("focus_time") if isinstance(account, dict) else None
     if isinstance(info, dict) and info.get("calendar") == calendar_id:
         return info
     return None
@@ -118,7 +119,7 @@ class CalendarBlocks(Surface):
         self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
     ) -> list[Change]:
         config = ctx.config
-        fallback = fallback_of(ctx.records, config.calendar.calendar_id)
+        fallback = fallback_of(ctx.memory, config.calendar.calendar_id)
         planner = BlockPlanner(
             self.name,
             ctx.now,
@@ -254,13 +255,12 @@ def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list
 
 
 def _remembered(ledger: Ledger, calendar_id: str) -> bool:
-    record = ledger.record(ACCOUNT)
-    return record is not None and fallback_of({ACCOUNT: record}, calendar_id) is not None
+    return fallback_of({ACCOUNT: ledger.recall(ACCOUNT)}, calendar_id) is not None
 
 
 def _remember(ledger: Ledger, calendar_id: str, reason: str, message: str) -> None:
     info = {"calendar": calendar_id, "reason": reason, "message": message}
-    ledger.save_extra(ACCOUNT, {"focus_time": info})
+    ledger.remember(ACCOUNT, {"focus_time": info})
     ledger.say(_fallback_notice("calendar", info).summary)  # once: later plans show the notice
 
 
