@@ -6,31 +6,26 @@ progress); run-wide flags in `meta` (e.g. a revert in force); and a journal of a
 pruned by age but never below the last rows of each item. It never holds a secret: only values
 that were read from or written to a surface.
 
-Only a missing file means a first run: an empty, foreign or damaged database is refused with one
-line (StateRefused) before anything is written to it. Read-only stores (plan, status) never write
-and read while another process writes. No call waits longer than `busy_wait` for a lock.
+Every method turns a database, JSON or date error into one "cannot use the state database …"
+line (see `Database.problem`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
-from urllib.parse import quote
 
 from aligner.core.model import Change, Json, Record
-from aligner.errors import LockTimeout, StateError, StateRefused
 from aligner.state.compact import compact, expand
-from aligner.state.lock import make_private_dir
-from aligner.state.migrations import SCHEMA_VERSION, STATES, Unusable, check, migrate
+from aligner.state.database import Database, transaction
+from aligner.state.migrations import SCHEMA_VERSION, STATES, Unusable
 
 __all__ = ["PENDING", "SCHEMA_VERSION", "JournalEntry", "Store"]
 
@@ -68,110 +63,22 @@ def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate
         try:
             return method(self, *args, **kwargs)
         except (sqlite3.Error, Unusable, ValueError, TypeError, KeyError, OSError) as exc:
-            raise self.problem(exc) from None
+            raise self.database.problem(exc) from None
 
     return wrapper  # type: ignore[return-value]  # functools.wraps hides the signature
 
 
 class Store:
+    """The state database, opened (see `Database`) and read and written one transaction a call."""
+
     def __init__(self, path: Path, *, readonly: bool = False, busy_wait: float = 10.0) -> None:
         self.path = path
-        self.readonly = readonly
-        self.busy_wait = busy_wait
+        self.database = Database(path, readonly, busy_wait)
         self._db = self._open()
-
-    def problem(self, exc: BaseException) -> StateError | LockTimeout:
-        text = str(exc).strip() or type(exc).__name__
-        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-            return LockTimeout(
-                f"another process holds a write lock on the state database {self.path}; waited "
-                f"{self.busy_wait:g}s for it (ALIGNER_LOCK_WAIT). Try again in a moment."
-            )
-        start = f"cannot use the state database {self.path} ({text})"
-        if isinstance(exc, OSError) or "full" in text or "I/O" in text or "unable to open" in text:
-            return StateError(
-                f"{start}; nothing stored was lost: make room or fix access and run again"
-            )
-        return StateRefused(
-            f"{start}; move it aside to start afresh (aligner then no longer knows what it "
-            "changed), or point ALIGNER_STATE_DIR elsewhere"
-        )
-
-    # -- opening -----------------------------------------------------------------------------
 
     @_guarded
     def _open(self) -> sqlite3.Connection:
-        make_private_dir(self.path.parent)  # a folder aligner cannot make is an error even to read
-        if not self.path.exists():
-            if self.readonly:  # nothing applied yet: an empty store, and no file made
-                return self._memory()
-            self._create()
-        if self.path.stat().st_size == 0:
-            raise Unusable("it is empty, 0 bytes; only a missing file means a first run")
-        if self.readonly:
-            uri = f"file:{quote(str(self.path.absolute()))}?mode=ro"
-            db = self._connect(uri, uri=True)
-        else:
-            db = self._connect(str(self.path))
-        try:
-            version = check(db)
-            if self.readonly:
-                if version < SCHEMA_VERSION:  # read an older database through a migrated copy
-                    db = self._upgraded_copy(db)
-                db.execute("PRAGMA query_only = 1")
-                return db
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
-            with self._tx(db):  # also proves at once that this run can write
-                version = check(db)
-                if version < SCHEMA_VERSION:
-                    migrate(db, version)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
-        return sqlite3.connect(
-            target,
-            timeout=self.busy_wait,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=uri,
-        )
-
-    def _memory(self) -> sqlite3.Connection:
-        db = self._connect(":memory:")
-        migrate(db, 0)
-        db.execute("PRAGMA query_only = 1")
-        return db
-
-    def _upgraded_copy(self, db: sqlite3.Connection) -> sqlite3.Connection:
-        copy = self._connect(":memory:")
-        db.backup(copy)
-        db.close()
-        with self._tx(copy):
-            migrate(copy, check(copy))
-        return copy
-
-    def _create(self) -> None:
-        """Build the database beside its place, then link it in: no run ever sees it half-made."""
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        os.close(os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))  # private from the start
-        try:
-            db = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                with self._tx(db):
-                    migrate(db, 0)
-            finally:
-                db.close()
-            with suppress(FileExistsError):  # another run made it first: use theirs
-                os.link(tmp, self.path)
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                with suppress(FileNotFoundError):
-                    os.unlink(f"{tmp}{suffix}")
+        return self.database.open()
 
     def close(self) -> None:
         self._db.close()
@@ -182,21 +89,8 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @staticmethod
-    @contextmanager
-    def _tx(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            if db.in_transaction:  # SQLite itself rolls back on some errors (e.g. a full disk)
-                with suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._tx(self._db)
+        return transaction(self._db)
 
     # -- items -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from click.testing import Result
 from aligner.core.model import Change
 from aligner.errors import StateError, StateRefused
 from aligner.sandbox.server import Sandbox
+from aligner.state.database import Database
 from aligner.state.store import Store
 from tests.conftest import AFTER, DURING, Aligner
 
@@ -134,15 +135,15 @@ def test_a_full_disk_mid_apply_is_one_line_and_keeps_what_was_stored(
     fill_last_page(state_dir / "state.db")
     with Store(state_dir / "state.db") as store:
         kept = store.records("slack")
-    connect = Store._connect
+    connect = Database.connect
 
-    def full_disk(self: Store, target: str, *, uri: bool = False) -> sqlite3.Connection:
+    def full_disk(self: Database, target: str, *, uri: bool = False) -> sqlite3.Connection:
         db = connect(self, target, uri=uri)
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         db.execute(f"PRAGMA max_page_count = {pages}")  # not one page more
         return db
 
-    monkeypatch.setattr(Store, "_connect", full_disk)
+    monkeypatch.setattr(Database, "connect", full_disk)
     result = aligner("apply", now=AFTER)
     assert result.exit_code == 1  # the next run may succeed
     assert "database or disk is full" in one_error_line(result)
