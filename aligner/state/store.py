@@ -47,8 +47,15 @@ class JournalEntry:
     id: int = 0
 
 
+class UnstorableValue(Exception):
+    """A value that is not JSON: a bug in its surface, not a problem of the database."""
+
+
 def _dump(value: Json) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise UnstorableValue(f"not JSON: {exc}") from exc
 
 
 def _load(text: str | None) -> Json:
@@ -62,7 +69,9 @@ def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate
     def wrapper(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
-        except (sqlite3.Error, Unusable, ValueError, TypeError, KeyError, OSError) as exc:
+        except sqlite3.ProgrammingError:  # aligner misused the database: a bug, not damage
+            raise
+        except (sqlite3.DatabaseError, Unusable, ValueError, TypeError, OSError) as exc:
             raise self.database.problem(exc) from None
 
     return wrapper  # type: ignore[return-value]  # functools.wraps hides the signature
@@ -320,19 +329,23 @@ class Store:
         Items, their snapshots and meta are never pruned. Returns how many rows went.
         """
         cutoff = (now - timedelta(days=keep_days)).isoformat()
+        oldest = self._db.execute(
+            "SELECT julianday(at) < julianday(?) FROM journal ORDER BY id LIMIT 1", (cutoff,)
+        ).fetchone()
+        if not oldest or not oldest[0]:
+            return 0  # the usual run: nothing old enough, and nothing written
         gone = 0
-        for surface, key in self.journal_items():
-            with self._write() as db:
+        with self._write() as db:
+            for surface, key in self.journal_items():
                 nth = db.execute(
                     "SELECT id FROM journal WHERE surface = ? AND key = ? "
                     "ORDER BY id DESC LIMIT 1 OFFSET ?",
                     (surface, key, max(keep_rows, 1) - 1),
                 ).fetchone()
-                if nth is None:
-                    continue
-                gone += db.execute(
-                    "DELETE FROM journal WHERE surface = ? AND key = ? AND id < ? "
-                    "AND julianday(at) < julianday(?)",
-                    (surface, key, nth[0], cutoff),
-                ).rowcount
+                if nth is not None:
+                    gone += db.execute(
+                        "DELETE FROM journal WHERE surface = ? AND key = ? AND id < ? "
+                        "AND julianday(at) < julianday(?)",
+                        (surface, key, nth[0], cutoff),
+                    ).rowcount
         return gone

@@ -20,7 +20,7 @@ from aligner.core.model import Change
 from aligner.errors import StateError, StateRefused
 from aligner.sandbox.server import Sandbox
 from aligner.state.database import Database
-from aligner.state.store import Store
+from aligner.state.store import Store, UnstorableValue
 from tests.conftest import AFTER, DURING, Aligner
 
 NOW = datetime(2026, 12, 2, 20, tzinfo=UTC)
@@ -174,3 +174,11 @@ def test_a_directory_in_place_of_the_database_is_one_line(
     result = aligner("apply", now=DURING)
     assert result.exit_code in (1, 2)
     one_error_line(result)
+
+
+def test_a_value_that_is_not_json_is_a_bug_not_a_damaged_database(tmp_path: Path) -> None:
+    """Telling a person to move the database aside would lose their originals for a bug."""
+    with Store(tmp_path / "state.db") as store:
+        with pytest.raises(UnstorableValue):
+            store.save_applied("s", "k", {"when": datetime.now(UTC)}, "active", NOW)
+        assert store.records("s") == {}
