@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from aligner.core.model import Change
+from aligner.state.compact import compact, expand
 from aligner.state.store import Store
 from tests.conftest import AFTER, DURING, Aligner
 
@@ -114,3 +119,24 @@ def test_a_signature_row_holds_its_html_once(tmp_path: Path) -> None:
     db.close()
     for (stored,) in rows:
         assert stored.count("Platform · Northwind") == 20  # one copy of the HTML, not two
+
+
+@given(
+    text=st.text(alphabet='ab"\\<>é', max_size=700),
+    base=st.text(alphabet='ab"\\<>é', max_size=700),
+    cut=st.integers(min_value=0, max_value=700),
+)
+def test_a_compacted_value_reads_back_exactly(text: str, base: str, cut: int) -> None:
+    related = text[:cut] + base[:30] + text[cut:]
+    for value, other in ((text, base), (text, related), (related, text), (f'"{text}"', related)):
+        assert expand(compact(value, other), other) == value
+
+
+def test_compacting_a_large_signature_takes_linear_time() -> None:
+    """A 60 KB signature with repeated markup must not cost seconds on every journal row."""
+    big = json.dumps("<div></div>" * 6000 + "x")
+    started = time.monotonic()
+    for other in (json.dumps("y" + "<div></div>" * 6000), json.dumps("<div></div>" * 6000)):
+        assert expand(compact(big, other), other) == big
+    assert time.monotonic() - started < 1
+    assert len(compact(big, json.dumps("<div></div>" * 6000))) < 100
