@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -124,3 +125,27 @@ def test_a_database_from_a_newer_aligner_is_refused_in_one_line(
         errors = [line for line in result.stderr.splitlines() if not line.startswith("note:")]
         assert len(errors) == 1 and "cannot use the state database" in errors[0]
         assert f"written by a newer aligner (schema {SCHEMA_VERSION + 1})" in errors[0]
+
+
+def test_runs_opening_a_v1_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path = v1_copy("reverted", tmp_path)
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait(timeout=30)
+        try:
+            with Store(path) as store:
+                store.set_meta("test", "opened", True, NOW)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with Store(path) as store:
+        assert store.meta("aligner", "revert") == dump("reverted")["_aligner"]["revert"]["extra"]
+        assert len(store.records("calendar")) == 3
