@@ -34,8 +34,15 @@ def test_status_finds_each_surface_last_change_past_a_thousand_rows(
         sent = Change("note", "example-corp", "send", None, {"to": "r@example.com"}, "send")
         store.save_applied("note", "example-corp", sent.after, "active", NOW)
         store.journal(sent, "applied", "", NOW)
-        for n in range(1_100):
-            store.journal(notice("status", n), "conflict", "", NOW + timedelta(seconds=n))
+        store.journal(notice("status", 0), "conflict", "", NOW)
+    db = sqlite3.connect(state_dir / "state.db")
+    with db:  # 1,100 more rows of another surface in one transaction
+        db.executemany(
+            "INSERT INTO journal (at, surface, key, action, before, after, outcome, detail) "
+            "VALUES (?, 'slack', 'status', 'conflict', 'null', ?, 'conflict', '')",
+            [((NOW + timedelta(seconds=n)).isoformat(), f'"by hand {n}"') for n in range(1_100)],
+        )
+    db.close()
     result = aligner("status", "--json", now=DURING)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)["surfaces"]
