@@ -4,7 +4,10 @@
     ├── ConfigError            bad theme file or settings        -> exit 2
     │     (carries .problems: one "field: message" line each)
     ├── LockTimeout            another apply holds the lock       -> exit 1
-    ├── StateError             the state database is unusable     -> exit 1
+    ├── StateError             the state database failed this time -> exit 1
+    │     │                      (disk full, I/O error); nothing stored was lost
+    │     └── StateRefused     it exists but cannot be trusted     -> exit 2
+    │                          (empty, foreign, damaged, from a newer aligner)
     └── SurfaceError           a surface could not be read/written -> exit 1
           ├── PermanentError   retrying will not help (auth, scope, missing address)
           │     └── AuthError  credentials missing, invalid, revoked or lacking a scope
@@ -33,7 +36,14 @@ class LockTimeout(AlignerError):
 
 
 class StateError(AlignerError):
-    """The state database cannot be opened or is from a newer aligner."""
+    """The state database could not be used this time (e.g. the disk is full)."""
+
+
+class StateRefused(StateError):
+    """The state database exists but is empty, foreign, damaged or from a newer aligner.
+
+    Nothing was written to it; a person must move it aside (or upgrade aligner).
+    """
 
 
 class SurfaceError(AlignerError):

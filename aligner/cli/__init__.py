@@ -4,7 +4,8 @@ Commands live one module (or group) each in this package and are imported only w
 `aligner --help` imports click and nothing else of weight (no vendor SDK, no pydantic).
 
 Exit codes: 0 success; 1 a surface failed (others still applied) or the lock is held;
-2 usage or configuration error; 3 `plan --detailed-exitcode` with changes pending.
+2 usage or configuration error, or a state database to move aside; 3 `plan --detailed-exitcode`
+with changes pending.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from aligner.errors import AlignerError, ConfigError
+from aligner.errors import AlignerError, ConfigError, StateRefused
 
 if TYPE_CHECKING:
     from aligner.state.settings import Settings
@@ -114,6 +114,8 @@ def handled(func: F) -> F:
             return func(*args, **kwargs)
         except ConfigError as exc:
             fail(state, EXIT_USAGE, "\n".join(exc.problems))
+        except StateRefused as exc:  # a person must move the database aside: like bad config
+            fail(state, EXIT_USAGE, f"error: {exc}")
         except AlignerError as exc:  # lock held, surface failures
             fail(state, EXIT_FAILED, f"error: {exc}")
         except KeyboardInterrupt:

@@ -43,7 +43,7 @@ def plan(
     config = state.theme(config_path, quiet=quiet).config
     settings = state.settings()
     now = state.now(config, at, quiet=quiet)
-    with open_session(settings, config, lock=False) as session:
+    with open_session(settings, config, lock=False, readonly=True) as session:
         result = session.plan(now, force=force)
     if quiet and not result.changes and not result.errors:
         return

@@ -23,7 +23,7 @@ def status(state: State, as_json: bool, config_path: Path | None) -> None:
     config = state.theme(config_path).config
     settings = state.settings()
     now = state.now(config)
-    with open_session(settings, config, lock=False, surfaces={}) as session:
+    with open_session(settings, config, lock=False, readonly=True, surfaces={}) as session:
         data = status_report(session.store, config, now)
     if as_json:
         state.output.print(json.dumps(data, ensure_ascii=False, indent=2))

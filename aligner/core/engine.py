@@ -38,11 +38,11 @@ class StoreLedger:
     def save_extra(self, key: str, extra: Mapping[str, Json]) -> None:
         self.store.save_extra(self.surface, key, extra, self.now)
 
-    def recall(self, key: str) -> Json:
-        return recall(self.store, self.surface, key)
-
     def remember(self, key: str, value: Json) -> None:
-        self.store.save_extra(self.surface, MEMORY_PREFIX + key, value, self.now)
+        self.store.set_meta(self.surface, key, value, self.now)
+
+    def recall(self, key: str) -> Json:
+        return self.store.meta(self.surface, key)
 
     def say(self, message: str) -> None:
         self.said.append(message)
@@ -54,20 +54,6 @@ class StoreLedger:
 
 
 Connected = Surface | SurfaceError
-MEMORY_PREFIX = "_"  # a surface's remembered facts are items whose key starts with it
-
-
-def recall(store: Store, surface: str, key: str) -> Json:
-    record = store.record(surface, MEMORY_PREFIX + key)
-    return dict(record.extra) if record is not None else None
-
-
-def memory(records: Mapping[str, Record]) -> dict[str, Json]:
-    return {
-        key.removeprefix(MEMORY_PREFIX): dict(record.extra)
-        for key, record in records.items()
-        if key.startswith(MEMORY_PREFIX)
-    }
 
 
 @dataclass
@@ -87,11 +73,10 @@ class Engine:
         if isinstance(surface, SurfaceError):
             return SurfacePlan(name, name, error=str(surface))
         try:
-            everything = self.store.records(name)
-            records = {k: r for k, r in everything.items() if not k.startswith(MEMORY_PREFIX)}
-            remembered = memory(everything)
+            records = self.store.records(name)
             off = revert or not surface.enabled(self.config)
-            ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=remembered)
+            memory = self.store.metas(name)
+            ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=memory)
             desired = self._desired(surface, now, giving_back=off)
             current = surface.read(self.config, records)
             changes = surface.diff(ctx, desired, current)

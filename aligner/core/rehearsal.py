@@ -48,7 +48,7 @@ def rehearse(config: ThemeConfig) -> Iterator[str]:
         yield f"Rehearsing “{config.theme.name}” against the built-in sandbox (no network)."
         timeline = steps(config)
         box.clock.pinned = timeline[0][0]
-        with open_session(settings, config, lock=False) as session:
+        with open_session(settings, config, lock=False, readonly=True) as session:
             first = _what_surfaces_show(session, config)  # before aligner changed anything
         yield ""
         yield "Before aligner runs:"

@@ -22,7 +22,7 @@ from aligner.surfaces.base import Surface
 from aligner.theme.schema import ThemeConfig
 from aligner.theme.timespec import TimeSpecError, parse_instant
 
-META = "_aligner"
+META = "aligner"  # the store's meta scope for run-wide flags
 REVERT_KEY = "revert"
 
 
@@ -42,9 +42,9 @@ def theme_fingerprint(config: ThemeConfig) -> str:
 
 
 def reverted_at(store: Store, config: ThemeConfig) -> str | None:
-    marker = store.record(META, REVERT_KEY)
-    if marker and marker.extra.get("theme") == theme_fingerprint(config):
-        return str(marker.extra.get("at"))
+    marker = store.meta(META, REVERT_KEY)
+    if isinstance(marker, dict) and marker.get("theme") == theme_fingerprint(config):
+        return str(marker.get("at"))
     return None
 
 
@@ -84,13 +84,21 @@ class Session:
 
     def apply(self, now: datetime, *, force: bool = False) -> ApplyResult:
         plan = self.plan(now, force=force)
-        return self.engine.apply(plan, now)
+        result = self.engine.apply(plan, now)
+        self.prune(now)
+        return result
 
     def revert(self, now: datetime) -> ApplyResult:
         plan = self.engine.plan(now, revert=True)
         marker = {"theme": theme_fingerprint(self.config), "at": now.isoformat()}
-        self.store.save_extra(META, REVERT_KEY, marker, now)
-        return self.engine.apply(replace(plan, reverted_at=now.isoformat()), now)
+        self.store.set_meta(META, REVERT_KEY, marker, now)
+        result = self.engine.apply(replace(plan, reverted_at=now.isoformat()), now)
+        self.prune(now)
+        return result
+
+    def prune(self, now: datetime) -> None:
+        settings = self.settings
+        self.store.prune(now, settings.journal_keep_days, settings.journal_keep_rows)
 
 
 @contextmanager
@@ -99,6 +107,7 @@ def open_session(
     config: ThemeConfig,
     *,
     lock: bool,
+    readonly: bool = False,
     surfaces: Mapping[str, Connected] | None = None,
     busy_at: datetime | None = None,
 ) -> Iterator[Session]:
@@ -106,9 +115,14 @@ def open_session(
 
     `busy_at` (for `apply` and the daemon): leave out the surfaces for which nothing can be due
     at that moment, so they cost no API call and no token refresh (`apply --refresh` reads all).
+    A `readonly` session (plan, status) never writes: it reads while another run writes, and a
+    missing database reads as empty without being created.
     """
     guard = exclusive(settings.lock_path, settings.lock_wait) if lock else _nothing()
-    with guard, Store(settings.state_db) as store:
+    with (
+        guard,  # taken before the store opens: opening may migrate it
+        Store(settings.state_db, readonly=readonly, busy_wait=settings.lock_wait) as store,
+    ):
         if surfaces is None:
             back = reverted_at(store, config) is not None
             chosen = surfaces_to_run(REGISTRY, config, store, busy_at=busy_at, giving_back=back)

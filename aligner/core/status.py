@@ -5,35 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aligner.core.session import META, reverted_at
+from aligner.core.session import reverted_at
 from aligner.core.timeline import next_transitions
 from aligner.render.text import local, reverted_line, window_line
-from aligner.state.store import Store
+from aligner.state.store import JournalEntry, Store
 from aligner.theme.schema import ThemeConfig
 
 
 def status_report(store: Store, config: ThemeConfig, now: datetime) -> dict[str, Any]:
     sched = config.schedule
     surfaces: dict[str, Any] = {}
-    for entry in store.entries(limit=1000):
-        if entry.surface == META:
-            continue
-        info = surfaces.setdefault(entry.surface, {"last": None, "conflicts": {}, "items": {}})
-        if entry.outcome == "conflict":
-            info["conflicts"][entry.key] = {"at": entry.at.isoformat(), "shows": entry.after}
-        elif entry.outcome in ("applied", "failed"):
+    lasts: dict[str, JournalEntry] = {}
+    for name, key in store.journal_items():  # the newest rows of each item, through the index
+        info = surfaces.setdefault(name, {"last": None, "conflicts": {}, "items": {}})
+        last = store.last_entry(name, key, ("applied", "failed"))
+        if last is not None and (name not in lasts or last.id > lasts[name].id):
+            lasts[name] = last
             info["last"] = {
-                "at": entry.at.isoformat(),
-                "key": entry.key,
-                "action": entry.action,
-                "outcome": entry.outcome,
-                "detail": entry.detail,
+                "at": last.at.isoformat(),
+                "key": last.key,
+                "action": last.action,
+                "outcome": last.outcome,
+                "detail": last.detail,
             }
-            if entry.outcome == "applied":
-                info["conflicts"].pop(entry.key, None)
+        settled = store.last_entry(name, key, ("conflict", "applied"))
+        if settled is not None and settled.outcome == "conflict":
+            info["conflicts"][key] = {"at": settled.at.isoformat(), "shows": settled.after}
     for name in store.all_surfaces():
-        if name == META:
-            continue
         info = surfaces.setdefault(name, {"last": None, "conflicts": {}, "items": {}})
         for key, record in store.records(name).items():
             info["items"][key] = record.state

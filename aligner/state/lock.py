@@ -1,4 +1,8 @@
-"""One run at a time: an exclusive file lock beside the state database."""
+"""One run at a time: an exclusive file lock beside the state database (POSIX `flock`).
+
+The lock file holds the holder's PID while it is held and is emptied before it is let go, so a
+waiter that finds it empty knows the holder is about to write its PID, and waits briefly for it.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +34,11 @@ def exclusive(path: Path, wait_seconds: float) -> Iterator[None]:
                         f"{wait_seconds:g}s for it (lock: {path}). Try again in a moment."
                     ) from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        yield
+        os.pwrite(fd, f"{os.getpid():<{_PID_WIDTH}}".encode(), 0)  # one write: never half a PID
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # still held: the next holder starts from an empty file
     finally:
         os.close(fd)
 
@@ -60,9 +66,20 @@ def _unusable(folder: Path, exc: OSError) -> StateError:
     )
 
 
+_PID_WIDTH = 20
+_PID_GRACE = 1.0  # how long a holder may take between taking the lock and writing its PID
+
+
 def _holder(fd: int) -> str:
-    try:
-        pid = os.pread(fd, 32, 0).decode().strip()
-    except OSError:
-        return ""
-    return f" (pid {pid})" if pid.isdigit() else ""
+    """' (pid N)' of the holder, waiting up to _PID_GRACE for one that has just taken the lock."""
+    deadline = time.monotonic() + _PID_GRACE
+    while True:
+        try:
+            pid = os.pread(fd, _PID_WIDTH, 0).decode(errors="replace").strip()
+        except OSError:
+            return ""
+        if pid.isdigit():
+            return f" (pid {pid})"
+        if time.monotonic() >= deadline:
+            return ""
+        time.sleep(0.02)

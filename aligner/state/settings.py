@@ -86,6 +86,8 @@ class Settings(SettingsPart):
     state_dir: Path = Field(default_factory=lambda: user_state_path("aligner"))
     now: str | None = None
     lock_wait: float = 10.0
+    journal_keep_days: float = Field(default=90.0, ge=0)  # journal rows older than this go,
+    journal_keep_rows: int = Field(default=100, ge=1)  # but each item keeps its last rows
 
     _given: dict[str, Any] = PrivateAttr(default_factory=dict)
     _isolated: bool = PrivateAttr(default=False)

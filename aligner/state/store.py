@@ -2,54 +2,36 @@
 
 Per surface item it keeps the original captured before aligner's first write (snapshot), the
 value aligner last applied, the ownership state, and adapter extras (e.g. a note's delivery
-progress); plus a journal of every applied change. It never holds a secret: only values that
-were read from or written to a surface.
+progress); run-wide flags in `meta` (e.g. a revert in force); and a journal of applied changes,
+pruned by age but never below the last rows of each item. It never holds a secret: only values
+that were read from or written to a surface.
+
+Every method turns a database, JSON or date error into one "cannot use the state database …"
+line (see `Database.problem`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from aligner.core.model import Change, Json, Record
-from aligner.errors import StateError
-from aligner.state.lock import make_private_dir
+from aligner.state.compact import compact, expand
+from aligner.state.database import Database, transaction
+from aligner.state.migrations import SCHEMA_VERSION, STATES, Unusable
 
-SCHEMA_VERSION = 1
+__all__ = ["PENDING", "SCHEMA_VERSION", "JournalEntry", "Store"]
+
 PENDING = "_writing"  # in extras: the value the last started write was sending
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE items (
-        surface TEXT NOT NULL,
-        key TEXT NOT NULL,
-        snapshot TEXT,
-        applied TEXT,
-        state TEXT NOT NULL DEFAULT 'active',
-        extra TEXT NOT NULL DEFAULT '{}',
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (surface, key)
-    );
-    CREATE TABLE journal (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        surface TEXT NOT NULL,
-        key TEXT NOT NULL,
-        action TEXT NOT NULL,
-        before TEXT,
-        after TEXT,
-        outcome TEXT NOT NULL,
-        detail TEXT NOT NULL DEFAULT ''
-    );
-    """,
-}
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -62,45 +44,50 @@ class JournalEntry:
     after: Json
     outcome: str
     detail: str
+    id: int = 0
+
+
+class UnstorableValue(Exception):
+    """A value that is not JSON: a bug in its surface, not a problem of the database."""
 
 
 def _dump(value: Json) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise UnstorableValue(f"not JSON: {exc}") from exc
 
 
 def _load(text: str | None) -> Json:
     return None if text is None else json.loads(text)
 
 
-class Store:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        make_private_dir(path.parent)
-        try:
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # private from the start
-            self._db = sqlite3.connect(
-                path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._prepare()
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise StateError(
-                f"cannot use the state database {path} ({exc}); move it aside to start afresh "
-                "(aligner then no longer knows what it changed), or point ALIGNER_STATE_DIR "
-                "elsewhere"
-            ) from None
+def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Any database, JSON or date error becomes one clear StateError line."""
 
-    def _prepare(self, attempts: int = 100) -> None:
-        """WAL mode and migrations. Switching to WAL answers "locked" at once, without waiting
-        for the busy timeout, while another process opens the same new database: retry."""
-        for attempt in range(attempts):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._migrate()
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt + 1 == attempts:
-                    raise
-                time.sleep(0.05)
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.ProgrammingError:  # aligner misused the database: a bug, not damage
+            raise
+        except (sqlite3.DatabaseError, Unusable, ValueError, TypeError, OSError) as exc:
+            raise self.database.problem(exc) from None
+
+    return wrapper  # type: ignore[return-value]  # functools.wraps hides the signature
+
+
+class Store:
+    """The state database, opened (see `Database`) and read and written one transaction a call."""
+
+    def __init__(self, path: Path, *, readonly: bool = False, busy_wait: float = 10.0) -> None:
+        self.path = path
+        self.database = Database(path, readonly, busy_wait)
+        self._db = self._open()
+
+    @_guarded
+    def _open(self) -> sqlite3.Connection:
+        return self.database.open()
 
     def close(self) -> None:
         self._db.close()
@@ -111,54 +98,40 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StateError(
-                    f"{self.path} was written by a newer aligner (schema {version}); "
-                    "upgrade aligner"
-                )
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     # -- items -------------------------------------------------------------------------------
 
+    @_guarded
     def records(self, surface: str) -> dict[str, Record]:
         rows = self._db.execute(
             "SELECT key, snapshot, applied, state, extra, updated_at FROM items WHERE surface = ?",
             (surface,),
         ).fetchall()
-        return {
-            key: Record(
+        records = {}
+        for key, snap, applied, state, extra, updated in rows:
+            if state not in STATES:
+                raise Unusable(f"item {surface}/{key} has an unknown state {state!r}")
+            extras = json.loads(extra)
+            if not isinstance(extras, dict):
+                raise ValueError(f"item {surface}/{key} has damaged extras")
+            records[key] = Record(
                 surface,
                 key,
                 _load(snap),
                 _load(applied),
                 state,
-                json.loads(extra),
+                extras,
                 datetime.fromisoformat(updated),
                 written=applied is not None,
             )
-            for key, snap, applied, state, extra, updated in rows
-        }
+        return records
 
     def record(self, surface: str, key: str) -> Record | None:
         return self.records(surface).get(key)
 
+    @_guarded
     def take_snapshot(
         self, surface: str, key: str, original: Json, now: datetime, writing: Json = None
     ) -> None:
@@ -168,7 +141,7 @@ class Store:
         taken: then the surface still shows an original — a newer one if a person changed it
         meanwhile — unless it shows the value an unanswered write was sending.
         """
-        with self._tx() as db:
+        with self._write() as db:
             row = db.execute(
                 "SELECT state, applied, extra FROM items WHERE surface = ? AND key = ?",
                 (surface, key),
@@ -198,10 +171,11 @@ class Store:
                 ),
             )
 
+    @_guarded
     def save_applied(
         self, surface: str, key: str, applied: Json, state: str, now: datetime
     ) -> None:
-        with self._tx() as db:
+        with self._write() as db:
             db.execute(
                 "INSERT INTO items (surface, key, snapshot, applied, state, updated_at) "
                 "VALUES (?, ?, NULL, ?, ?, ?) ON CONFLICT (surface, key) DO UPDATE SET "
@@ -210,16 +184,18 @@ class Store:
                 (surface, key, _dump(applied), state, now.isoformat()),
             )
 
+    @_guarded
     def set_state(self, surface: str, key: str, state: str, now: datetime) -> None:
-        with self._tx() as db:
+        with self._write() as db:
             db.execute(
                 "UPDATE items SET state = ?, updated_at = ? WHERE surface = ? AND key = ?",
                 (state, now.isoformat(), surface, key),
             )
 
+    @_guarded
     def save_extra(self, surface: str, key: str, extra: Mapping[str, Json], now: datetime) -> None:
         """Merge adapter extras for an item (creating the item if needed). Durable on return."""
-        with self._tx() as db:
+        with self._write() as db:
             row = db.execute(
                 "SELECT extra FROM items WHERE surface = ? AND key = ?", (surface, key)
             ).fetchone()
@@ -236,21 +212,45 @@ class Store:
                     (_dump(merged), now.isoformat(), surface, key),
                 )
 
-    def forget(self, surface: str, key: str) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM items WHERE surface = ? AND key = ?", (surface, key))
+    @_guarded
+    def all_surfaces(self) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT surface FROM items").fetchall()
+        return sorted(cast(str, r[0]) for r in rows)
+
+    # -- meta: run-wide flags ----------------------------------------------------------------
+
+    @_guarded
+    def meta(self, scope: str, key: str) -> Json | None:
+        row = self._db.execute(
+            "SELECT value FROM meta WHERE scope = ? AND key = ?", (scope, key)
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    @_guarded
+    def metas(self, scope: str) -> dict[str, Json]:
+        rows = self._db.execute("SELECT key, value FROM meta WHERE scope = ?", (scope,))
+        return {key: json.loads(value) for key, value in rows.fetchall()}
+
+    @_guarded
+    def set_meta(self, scope: str, key: str, value: Json, now: datetime) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta (scope, key, value, updated_at) VALUES (?, ?, ?, ?)",
+                (scope, key, _dump(value), now.isoformat()),
+            )
 
     # -- journal -----------------------------------------------------------------------------
 
+    @_guarded
     def journal(self, change: Change, outcome: str, detail: str, now: datetime) -> None:
-        with self._tx() as db:
+        after = _dump(change.after)
+        with self._write() as db:
             last = db.execute(
                 "SELECT action, after, outcome, detail FROM journal WHERE surface = ? AND key = ? "
                 "ORDER BY id DESC LIMIT 1",
                 (change.surface, change.key),
             ).fetchone()
-            entry = (change.action, _dump(change.after), outcome, detail)
-            if not change.writes and last == entry:
+            if not change.writes and last == (change.action, after, outcome, detail):
                 return  # the same notice again: not news
             db.execute(
                 "INSERT INTO journal (at, surface, key, action, before, after, outcome, detail) "
@@ -260,29 +260,92 @@ class Store:
                     change.surface,
                     change.key,
                     change.action,
-                    _dump(change.before),
-                    _dump(change.after),
+                    compact(_dump(change.before), after),
+                    after,
                     outcome,
                     detail,
                 ),
             )
 
+    _COLUMNS = "id, at, surface, key, action, before, after, outcome, detail"
+
+    @staticmethod
+    def _entry(row: tuple[Any, ...]) -> JournalEntry:
+        id_, at, surface, key, action, before, after, outcome, detail = row
+        full_before = None if before is None else expand(before, after)
+        return JournalEntry(
+            datetime.fromisoformat(at),
+            surface,
+            key,
+            action,
+            _load(full_before),
+            _load(after),
+            outcome,
+            detail,
+            id_,
+        )
+
+    @_guarded
     def entries(self, surface: str | None = None, limit: int = 200) -> list[JournalEntry]:
-        query = "SELECT at, surface, key, action, before, after, outcome, detail FROM journal"
+        query = f"SELECT {self._COLUMNS} FROM journal"
         args: tuple[Any, ...] = ()
         if surface:
             query += " WHERE surface = ?"
             args = (surface,)
         rows = self._db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        return [
-            JournalEntry(datetime.fromisoformat(at), s, k, a, _load(b), _load(af), o, d)
-            for at, s, k, a, b, af, o, d in reversed(rows)
-        ]
+        return [self._entry(row) for row in reversed(rows)]
 
-    def all_surfaces(self) -> list[str]:
-        rows = self._db.execute("SELECT DISTINCT surface FROM items").fetchall()
-        return sorted(cast(str, r[0]) for r in rows)
+    @_guarded
+    def journal_items(self) -> list[tuple[str, str]]:
+        """Every (surface, key) in the journal, in the order each first appeared (indexed)."""
+        found: list[tuple[int, str, str]] = []
+        row = self._db.execute(
+            "SELECT surface, key, id FROM journal ORDER BY surface, key, id LIMIT 1"
+        ).fetchone()
+        while row is not None:
+            found.append((row[2], row[0], row[1]))
+            row = self._db.execute(
+                "SELECT surface, key, id FROM journal WHERE (surface, key) > (?, ?) "
+                "ORDER BY surface, key, id LIMIT 1",
+                (row[0], row[1]),
+            ).fetchone()
+        return [(surface, key) for _, surface, key in sorted(found)]
 
+    @_guarded
+    def last_entry(self, surface: str, key: str, outcomes: tuple[str, ...]) -> JournalEntry | None:
+        """The newest row of one item with one of `outcomes` (indexed)."""
+        marks = ", ".join("?" * len(outcomes))
+        row = self._db.execute(
+            f"SELECT {self._COLUMNS} FROM journal WHERE surface = ? AND key = ? "
+            f"AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1",
+            (surface, key, *outcomes),
+        ).fetchone()
+        return None if row is None else self._entry(row)
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+    @_guarded
+    def prune(self, now: datetime, keep_days: float, keep_rows: int) -> int:
+        """Drop journal rows older than `keep_days`, keeping each item's last `keep_rows`.
+
+        Items, their snapshots and meta are never pruned. Returns how many rows went.
+        """
+        cutoff = (now - timedelta(days=keep_days)).isoformat()
+        oldest = self._db.execute(
+            "SELECT julianday(at) < julianday(?) FROM journal ORDER BY id LIMIT 1", (cutoff,)
+        ).fetchone()
+        if not oldest or not oldest[0]:
+            return 0  # the usual run: nothing old enough, and nothing written
+        gone = 0
+        with self._write() as db:
+            for surface, key in self.journal_items():
+                nth = db.execute(
+                    "SELECT id FROM journal WHERE surface = ? AND key = ? "
+                    "ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    (surface, key, max(keep_rows, 1) - 1),
+                ).fetchone()
+                if nth is not None:
+                    gone += db.execute(
+                        "DELETE FROM journal WHERE surface = ? AND key = ? AND id < ? "
+                        "AND julianday(at) < julianday(?)",
+                        (surface, key, nth[0], cutoff),
+                    ).rowcount
+        return gone

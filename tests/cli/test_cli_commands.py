@@ -192,7 +192,7 @@ def test_a_broken_state_database_is_one_clear_line(aligner: Aligner, state_dir: 
     state_dir.mkdir(parents=True)
     (state_dir / "state.db").write_text("this is not a database", encoding="utf-8")
     plain = aligner("apply", now=DURING)
-    assert plain.exit_code == 1
+    assert plain.exit_code == 2  # a person must move it aside: retrying will not help
     assert "Traceback" not in plain.output
     assert "cannot use the state database" in plain.stderr
     errors = [line for line in plain.stderr.splitlines() if not line.startswith("note:")]
@@ -203,7 +203,7 @@ def test_debug_shows_the_traceback_without_secrets(aligner: Aligner, state_dir: 
     state_dir.mkdir(parents=True)
     (state_dir / "state.db").write_text("this is not a database", encoding="utf-8")
     result = aligner("--debug", "apply", now=DURING)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Traceback" in result.stderr
     bad_token = aligner("--debug", "apply", now=DURING, ALIGNER_SLACK_TOKEN="xoxp-debug-secret")
     assert "xoxp-debug-secret" not in bad_token.output
