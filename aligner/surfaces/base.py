@@ -216,7 +216,7 @@ class Surface(ABC):
         """Whether two values of an item are one value as the vendor stores it (a vendor that
         rewrites what it is sent overrides this). The engine uses it to tell the value of
         aligner's own unanswered write from an original, which it must never capture as one."""
-        return a == b
+        return bool(a == b)
 
     @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
