@@ -36,6 +36,7 @@ from aligner.surfaces.signature.html import (
     html_to_text,
     one_line,
     preview_lines,
+    rendered_template,
     sanitize,
     signature_section,
     themed_block,
@@ -159,8 +160,13 @@ class GmailSignature(Surface):
             )
         elif not html_to_text(theme_part) and "<img" not in theme_part:
             findings.append(Finding(FIELD, "renders to nothing a reader would see", "warning"))
+        own = rendered_template(config)  # the person's part alone, without aligner's wrapper
         findings += discretion_findings(
-            config, FIELD, theme_part, "your signature goes on every email you write"
+            config,
+            FIELD,
+            html_to_text(own),
+            "your signature goes on every email you write",
+            markup=own,
         )
         return findings
 
