@@ -109,7 +109,13 @@ def _one_refresh_at_a_time(creds: AnyCredentials) -> AnyCredentials:
 
 
 def _require_file(path: Path, variable: str, surface: str) -> None:
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:
+        raise AuthError(
+            f"{variable} points at {path}, which aligner cannot read ({exc.strerror})", surface
+        ) from None
+    if not found:
         raise AuthError(
             f"{variable} points at {path}, which does not exist (run `aligner auth google`)",
             surface,
