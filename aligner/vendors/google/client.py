@@ -19,14 +19,14 @@ from typing import Any
 
 import httplib2
 from google.auth.credentials import Credentials as AnyCredentials
-from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from aligner.errors import AuthError, TransientError
+from aligner.errors import AuthError, SurfaceError, TransientError
 from aligner.state.credentials import require_private
 from aligner.state.settings import is_loopback
 from aligner.vendors.google.errors import (
@@ -223,6 +223,12 @@ def execute(
                 raise error from None
         except RefreshError as exc:
             raise _refresh_failed(exc, request, surface) from None
+        except TransportError as exc:
+            raise TransientError(
+                f"cannot reach Google's sign-in service ({_first_line(exc)}); "
+                "the next run will try again",
+                surface,
+            ) from None
         except GoogleAuthError as exc:
             raise AuthError(f"Google credentials problem: {_first_line(exc)}", surface) from None
         except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
@@ -235,8 +241,16 @@ def execute(
     raise AssertionError("unreachable")
 
 
-def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> AuthError:
-    """A rejected token: a bare access token cannot refresh itself, a stored grant can fail to."""
+def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> SurfaceError:
+    """A rejected token: a bare access token cannot refresh itself, a stored grant can fail to.
+    Google's token endpoint failing for a while (5xx, 429: google-auth marks it `retryable`
+    after its own retries) is no reason to sign in again."""
+    if getattr(exc, "retryable", False):
+        return TransientError(
+            f"Google's sign-in service is unavailable right now ({_first_line(exc)}); "
+            "the next run will try again",
+            surface,
+        )
     credentials = getattr(getattr(request, "http", None), "credentials", None)
     if credentials is not None and not getattr(credentials, "refresh_token", None):
         return AuthError(
