@@ -78,3 +78,18 @@ def test_a_lost_write_then_a_first_run_after_the_window_gives_the_original_back(
     assert last.exit_code == 0, last.output
     assert "conflict" not in last.output
     assert shows(sandbox) == original
+
+
+def test_a_theme_edited_after_a_lost_write_still_gives_the_original_back(
+    case: tuple[Aligner, str, Callable[[Sandbox], object]], sandbox: Sandbox
+) -> None:
+    """The surface shows the lost write's (old) theme, not an original, when the new one goes."""
+    aligner, operation, shows = case
+    original = shows(sandbox)
+    sandbox.inject(operation, "drop", times=5)
+    assert aligner("apply", now=EARLY).exit_code == 1
+    edited = aligner.config.read_text(encoding="utf-8").replace("{{ theme.name }}", "Edited")
+    aligner.config.write_text(edited, encoding="utf-8")
+    assert aligner("apply", now=EARLY).exit_code == 0
+    assert aligner("apply", now=LATE).exit_code == 0
+    assert shows(sandbox) == original
