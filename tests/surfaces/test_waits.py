@@ -97,3 +97,15 @@ def test_a_google_error_without_a_reason_names_the_status() -> None:
     error = translate(ErrorInfo(503, "", "", None), "signature", "scope")
     assert "(503 )" not in str(error)
     assert "503 Service Unavailable" in str(error)
+
+
+def test_a_draft_error_without_a_reason_names_the_status(
+    draft_note: Aligner, sandbox: Sandbox
+) -> None:
+    from tests.note_helpers import DUE
+
+    sandbox.inject("gmail.drafts.create", "status", status=503, times=10)
+    result = draft_note("apply", now=DUE)
+    assert result.exit_code == 1
+    assert "(503 )" not in result.output
+    assert "503 Service Unavailable" in result.output
