@@ -53,6 +53,7 @@ class State:
         if self._settings is None:
             from pydantic import ValidationError
 
+            from aligner.state.credentials import take_unreadable
             from aligner.state.settings import Settings
             from aligner.surfaces import settings_parts
             from aligner.theme.schema import describe_validation_error
@@ -65,6 +66,8 @@ class State:
                 raise ConfigError(problems) from None
             self._settings = base.with_config(config) if config else base
             self.output = Output(self._settings.secret_values())
+            for skipped in take_unreadable():  # an unreadable credentials folder: not a crash
+                self.output.error(f"warning: {skipped}")
         return self._settings
 
     def theme(

@@ -18,7 +18,7 @@ from aligner.core.model import (
     SurfacePlan,
 )
 from aligner.errors import AuthError, ConfigError, SurfaceError
-from aligner.state.store import Store
+from aligner.state.store import PENDING, Store
 from aligner.surfaces.base import DiffContext, Surface
 from aligner.theme.schema import ThemeConfig
 
@@ -122,7 +122,12 @@ class Engine:
         if change.ownership == "active" and (
             record is None or not record.active or not record.written
         ):
-            store.take_snapshot(name, key, change.before, now, writing=change.after)
+            original = change.before
+            if record is not None and record.active and not record.written:
+                pending = record.extra.get(PENDING)
+                if pending is not None and surface.same_value(original, pending):
+                    original = record.snapshot  # aligner's own unanswered write, not an original
+            store.take_snapshot(name, key, original, now, writing=change.after)
         try:
             stored = surface.apply(self.config, change, ledger)
         except SurfaceError as exc:

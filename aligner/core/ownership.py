@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aligner.core.model import Action, Change, Json, Record
+from aligner.state.store import PENDING
 
 Same = Callable[[Json, Json], bool]
 
@@ -98,9 +99,11 @@ class OwnedValue:
         if self.same(current, restore_to):
             return [self._release(current, restore_to)]
         if not record.written and not force:
-            why = "aligner's last write here failed, so it cannot tell its value from yours"
-            return [self.conflict(current, record.snapshot, why, release=True)]
-        if not self.same(current, record.applied) and not force:
+            if not self._shows_pending(current, record):
+                why = "aligner's last write here failed, so it cannot tell its value from yours"
+                return [self.conflict(current, record.snapshot, why, release=True)]
+            # it shows what aligner's unanswered write was sending: that write went through
+        elif not self.same(current, record.applied) and not force:
             why = "changed by hand since aligner set it; not restoring it"
             return [self.conflict(current, record.applied, why, release=True)]
         summary = f"{self.describe(current)} → {self.describe(restore_to)}"
@@ -115,6 +118,11 @@ class OwnedValue:
                 ownership="restored",
             )
         ]
+
+    def _shows_pending(self, current: Json, record: Record) -> bool:
+        """The surface shows the value of aligner's last write, whose answer was lost."""
+        pending = record.extra.get(PENDING)
+        return pending is not None and self.same(current, pending)
 
     def _release(self, current: Json, restore_to: Json) -> Change:
         return Change(

@@ -8,7 +8,10 @@ wrote into ALIGNER_CREDENTIALS_DIR (default: the platform's user config dir).
 Like ssh, aligner will not use a credential file that is yours and that group or others can
 read. Such a secret becomes a `RefusedSecret`: it carries the fix instead of the value, and
 reading it raises AuthError, so the surface that needs it fails with that message while the
-others run. Path-valued credentials (a Google JSON file) are checked where they are opened.
+others run. A source aligner cannot read at all (a folder it may not enter) is skipped and
+remembered (`take_unreadable`, which the CLI prints as warnings): it is an error only for a
+command that then lacks the credential. Path-valued credentials (a Google JSON file) are
+checked where they are opened.
 Files aligner writes are created with mode 0600 from the start.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
@@ -45,6 +49,37 @@ class RefusedSecret(SecretStr):
 
     def get_secret_value(self) -> str:
         raise AuthError(self.problem)
+
+
+# -- sources that cannot be read ------------------------------------------------------------------
+
+_unreadable: dict[str, None] = {}  # what was skipped, in order, once each
+_unreadable_lock = threading.Lock()
+
+
+def skipped(path: Path, exc: OSError) -> None:
+    """Remember that a credential source could not be read (the CLI warns about it)."""
+    why = exc.strerror or type(exc).__name__
+    message = f"cannot read {path} ({why}); the credentials there are skipped"
+    with _unreadable_lock:
+        _unreadable[message] = None
+
+
+def take_unreadable() -> list[str]:
+    """The credential sources skipped so far, each once (and forget them)."""
+    with _unreadable_lock:
+        found = list(_unreadable)
+        _unreadable.clear()
+    return found
+
+
+def is_readable_file(path: Path) -> bool:
+    """`path.is_file()`, except that a folder aligner may not enter is skipped, not a crash."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        skipped(path.parent, exc)
+        return False
 
 
 # -- permissions --------------------------------------------------------------------------------
@@ -121,9 +156,12 @@ def find_secret_file(folder: Path, name: str) -> Path | None:
     wanted = (ENV_PREFIX + name).lower()
     try:
         entries = sorted(folder.iterdir())
-    except OSError:
+    except FileNotFoundError:
         return None
-    return next((p for p in entries if p.name.lower() == wanted and p.is_file()), None)
+    except OSError as exc:
+        skipped(folder, exc)
+        return None
+    return next((p for p in entries if p.name.lower() == wanted and is_readable_file(p)), None)
 
 
 def _file_value(path: Path, field: FieldInfo) -> Any:
@@ -134,7 +172,11 @@ def _file_value(path: Path, field: FieldInfo) -> Any:
         problem = exposure(path)
         if problem:
             return RefusedSecret(problem)
-    return path.read_text(encoding="utf-8").strip()
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        skipped(path, exc if isinstance(exc, OSError) else OSError(0, "not UTF-8 text"))
+        return None
 
 
 class SecretFilesSource(PydanticBaseSettingsSource):
@@ -152,7 +194,9 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         found: dict[str, Any] = {}
         for name, path in self._files():
             if name in fields and path is not None:
-                found[name] = _file_value(path, fields[name])
+                value = _file_value(path, fields[name])
+                if value is not None:
+                    found[name] = value
         return found
 
     def _files(self) -> Iterator[tuple[str, Path | None]]:
@@ -165,14 +209,18 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         folder = Path(self.current_state.get("credentials_dir") or default_credentials_dir())
         for name, filename in getattr(self.settings_cls, "auth_files", {}).items():
             path = folder / filename
-            yield name, path if path.is_file() else None
+            yield name, path if is_readable_file(path) else None
 
 
 class PrivateDotEnvSource(DotEnvSettingsSource):
     """The `.env` source, refusing the secrets of a `.env` file others can read."""
 
     def __call__(self) -> dict[str, Any]:
-        data = super().__call__()
+        try:
+            data = super().__call__()
+        except OSError as exc:  # a `.env` aligner may not read: skipped, like any other source
+            skipped(Path(".env"), exc)
+            return {}
         problem = next(filter(None, (exposure(p) for p in self._env_paths())), None)
         if problem:
             fields = self.settings_cls.model_fields
@@ -186,7 +234,7 @@ class PrivateDotEnvSource(DotEnvSettingsSource):
         if files is None:
             return []
         items = [files] if isinstance(files, str | os.PathLike) else list(files)
-        return [Path(f).expanduser() for f in items if Path(f).expanduser().is_file()]
+        return [Path(f).expanduser() for f in items if is_readable_file(Path(f).expanduser())]
 
 
 # -- provenance ---------------------------------------------------------------------------------
@@ -198,7 +246,9 @@ def origin(settings: Any, name: str) -> str:
     if any(key.upper() == variable for key in os.environ):
         return f"${variable}"
     env_file = Path(".env")
-    if env_file.is_file() and any((k or "").upper() == variable for k in dotenv_values(env_file)):
+    if is_readable_file(env_file) and any(
+        (k or "").upper() == variable for k in dotenv_values(env_file)
+    ):
         return f".env ({variable})"
     if settings.secrets_dir:
         path = find_secret_file(Path(settings.secrets_dir), name)
@@ -207,6 +257,6 @@ def origin(settings: Any, name: str) -> str:
     auth_files = getattr(settings, "auth_files", {})
     if name in auth_files:
         path = Path(settings.credentials_dir) / auth_files[name]
-        if path.is_file():
+        if is_readable_file(path):
             return f"{path} (from `aligner auth`)"
     return "default"

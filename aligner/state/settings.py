@@ -47,6 +47,10 @@ class SettingsPart(BaseSettings):
     # Settings a secrets directory (ALIGNER_SECRETS_DIR) may hold, one file each.
     secret_file_fields: ClassVar[tuple[str, ...]] = ()
 
+    # Seconds one run may wait in total on a vendor's Retry-After or backoff (ALIGNER_RETRY_CAP).
+    # Declared here so every vendor part reads it from the same sources as core settings.
+    retry_cap: float = Field(default=30.0, ge=0, le=3600)
+
     # Where secrets come from besides the environment (see aligner.state.credentials).
     secrets_dir: Path | None = None
     credentials_dir: Path = Field(default_factory=default_credentials_dir)
@@ -112,6 +116,7 @@ class Settings(SettingsPart):
             given = {k: v for k, v in self._given.items() if k in model.model_fields}
             given.setdefault("secrets_dir", self.secrets_dir)
             given.setdefault("credentials_dir", self.credentials_dir)
+            given.setdefault("retry_cap", self.retry_cap)
             found = model.model_validate(given) if self._isolated else model(**given)
             self._parts[model] = found
         assert isinstance(found, model)

@@ -247,6 +247,13 @@ class Surface(ABC):
         return {}
 
     @classmethod
+    def same_value(cls, a: Json, b: Json) -> bool:
+        """Whether two values of an item are one value as the vendor stores it (a vendor that
+        rewrites what it is sent overrides this). The engine uses it to tell the value of
+        aligner's own unanswered write from an original, which it must never capture as one."""
+        return bool(a == b)
+
+    @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
         """Checks of what the theme relies on (one cheap read each); the account checks itself."""
         return iter(())

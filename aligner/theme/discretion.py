@@ -26,11 +26,17 @@ def leaks(config: ThemeConfig, text: str) -> list[str]:
     return found
 
 
-def discretion_findings(config: ThemeConfig, field: str, text: str, why: str) -> list[Finding]:
+def discretion_findings(
+    config: ThemeConfig, field: str, text: str, why: str, *, markup: str = ""
+) -> list[Finding]:
+    """Findings for what the person wrote in `field`: the `text` a viewer sees and, for HTML,
+    the raw `markup` that is sent (links, alt texts and attributes are read too). Pass only what
+    the person's own template produced: what aligner adds around it is aligner's to keep clean."""
     mode = config.theme.discretion
     if mode == "off":
         return []
     words = leaks(config, text)
+    words += [word for word in leaks(config, markup) if word not in words]
     if not words:
         return []
     quoted = " and ".join(f"“{w}”" for w in words)

@@ -3,16 +3,23 @@
 Pure functions only (no I/O). The theme part is the `[signature] html` template rendered,
 cleaned of byte-order marks and control characters, and sanitised with nh3 to what a signature
 may contain. In `append` mode it is wrapped in a recognisable block
-(`<div class="aligner-theme" data-aligner-theme="<theme id>">…</div>`) and added after the
+(`<div class="s…">…</div>`, see below) and added after the
 original signature; any such block already in the original is dropped first, so re-applying never
-stacks blocks. In `replace` mode the template alone is the signature (it may use
-`{{ original }}`).
+stacks blocks.
+
+The block is recognised by an opaque class (`marker_class`): "s", six hex digits keyed from the
+theme key, and four hex digits checking them, so it names neither the tool, the theme nor the
+company, yet any block aligner wrote is found again whatever theme wrote it. Blocks marked by
+earlier releases (`class="aligner-theme"`, `data-aligner-theme="<theme id>"`) are still found
+and removed, so originals stored by them restore cleanly.
+
+In `replace` mode the template alone is the signature (it may use `{{ original }}`).
 """
 
 from __future__ import annotations
 
 import difflib
-import html
+import hashlib
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -26,8 +33,10 @@ from aligner.theme.templates import render
 NAME = "signature"  # the surface, and its theme-file section
 SIGNATURE_LIMIT = 10_000
 FIELD = "signature.html"
-MARKER_CLASS = "aligner-theme"
-MARKER_ATTR = "data-aligner-theme"
+OLD_MARKER_CLASS = "aligner-theme"  # how releases before the opaque marker marked the block
+OLD_MARKER_ATTR = "data-aligner-theme"
+_MARKER_KEY = b"signature block"
+_MARKER = re.compile(r"^s([0-9a-f]{6})([0-9a-f]{4})$")
 
 ALLOWED_TAGS = frozenset(
     """a abbr b big blockquote br center code div em font h1 h2 h3 h4 h5 h6 hr i img li ol p
@@ -86,10 +95,24 @@ def rendered_template(config: ThemeConfig, original: str = "") -> str:
     return sanitize(source)
 
 
+def _keyed(text: str, size: int) -> str:
+    return hashlib.blake2b(text.encode(), key=_MARKER_KEY, digest_size=size).hexdigest()
+
+
+def marker_class(theme_key: str) -> str:
+    """The opaque class marking the theme block: no word of the theme, company or tool."""
+    body = _keyed(theme_key, 3)
+    return f"s{body}{_keyed(body, 2)}"
+
+
+def is_marker_class(name: str) -> bool:
+    match = _MARKER.match(name)
+    return match is not None and _keyed(match.group(1), 2) == match.group(2)
+
+
 def marked(fragment: str, theme_key: str) -> str:
     """Wrap the theme part so it can be recognised in a signature later."""
-    key = html.escape(theme_key, quote=True)
-    return f'<div class="{MARKER_CLASS}" {MARKER_ATTR}="{key}">{fragment}</div>'
+    return f'<div class="{marker_class(theme_key)}">{fragment}</div>'
 
 
 def themed_block(config: ThemeConfig) -> str:
@@ -155,10 +178,12 @@ class _BlockFinder(HTMLParser):
 
 def _is_marker(attrs: list[tuple[str, str | None]]) -> bool:
     for name, value in attrs:
-        if name == MARKER_ATTR:
+        if name == OLD_MARKER_ATTR:
             return True
-        if name == "class" and MARKER_CLASS in (value or "").split():
-            return True
+        if name == "class":
+            classes = (value or "").split()
+            if OLD_MARKER_CLASS in classes or any(is_marker_class(c) for c in classes):
+                return True
     return False
 
 

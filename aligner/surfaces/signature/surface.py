@@ -10,6 +10,7 @@ person's edit still shows as a change made by hand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -35,6 +36,7 @@ from aligner.surfaces.signature.html import (
     html_to_text,
     one_line,
     preview_lines,
+    rendered_template,
     sanitize,
     signature_section,
     themed_block,
@@ -67,8 +69,29 @@ def html_of(value: Json) -> str:
     return str(value or "")
 
 
+_LTR_OPEN, _DIV_CLOSE = '<div dir="ltr">', "</div>"
+
+
 def _canonical(signature: str) -> str:
-    return " ".join(sanitize(signature).replace("><", "> <").split())
+    """A signature as Gmail would store it, minus what Gmail adds: sanitised, whitespace folded,
+    and without the `<div dir="ltr">` wrapper(s) Gmail puts around a whole signature."""
+    html = sanitize(signature)
+    while html.startswith(_LTR_OPEN) and html.endswith(_DIV_CLOSE):
+        inner = html[len(_LTR_OPEN) : -len(_DIV_CLOSE)]
+        if not _balanced_divs(inner):
+            break
+        html = inner.strip()
+    return " ".join(html.replace("><", "> <").split())
+
+
+def _balanced_divs(html: str) -> bool:
+    """Every div in sanitised `html` closes inside it (text `<` is escaped by the sanitiser)."""
+    depth = 0
+    for match in re.finditer(r"<(/?)div\b", html):
+        depth += -1 if match.group(1) else 1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def same_signature(record: Record | None) -> Callable[[Json, Json], bool]:
@@ -137,10 +160,20 @@ class GmailSignature(Surface):
             )
         elif not html_to_text(theme_part) and "<img" not in theme_part:
             findings.append(Finding(FIELD, "renders to nothing a reader would see", "warning"))
+        own = rendered_template(config)  # the person's part alone, without aligner's wrapper
         findings += discretion_findings(
-            config, FIELD, theme_part, "your signature goes on every email you write"
+            config,
+            FIELD,
+            html_to_text(own),
+            "your signature goes on every email you write",
+            markup=own,
         )
         return findings
+
+    @classmethod
+    def same_value(cls, a: Json, b: Json) -> bool:
+        """Gmail rewrites the HTML it stores: compare signatures as it would store them."""
+        return _canonical(html_of(a)) == _canonical(html_of(b))
 
     @classmethod
     def desired(cls, config: ThemeConfig, now: datetime) -> dict[str, Json]:

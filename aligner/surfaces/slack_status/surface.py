@@ -93,12 +93,10 @@ class SlackStatus(Surface):
                     f"{emoji!r} is not an emoji code; write it as :name: (e.g. ':rocket:')",
                 )
             )
-        findings += discretion_findings(
-            config,
-            "slack.status_text",
-            text,
-            "your Slack status is visible to your whole workspace",
-        )
+        for field, value in (("slack.status_text", text), ("slack.status_emoji", emoji)):
+            findings += discretion_findings(
+                config, field, value, "your Slack status is visible to your whole workspace"
+            )
         return findings
 
     @classmethod

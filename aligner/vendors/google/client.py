@@ -13,30 +13,35 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httplib2
 from google.auth.credentials import Credentials as AnyCredentials
-from google.auth.exceptions import GoogleAuthError, RefreshError
+from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from aligner.errors import AuthError, TransientError
+from aligner.errors import AuthError, SurfaceError, TransientError
 from aligner.state.credentials import require_private, write_private
 from aligner.state.settings import is_loopback
-from aligner.vendors.google.errors import ErrorInfo, GoogleStatus, is_retryable, translate
+from aligner.vendors.google.errors import (
+    ErrorInfo,
+    GoogleStatus,
+    is_retryable,
+    status_text,
+    translate,
+)
 from aligner.vendors.google.settings import GoogleSettings
 from aligner.vendors.google.transport import SingleAttemptHttp
+from aligner.vendors.waits import RATE_LIMITED, WaitBudget
 
 MAX_ATTEMPTS = 4
 BACKOFF_BASE = 0.25  # seconds; doubled per attempt
-MAX_SLEEP = 30.0
 _ENDPOINT_PATH = {"calendar": "calendar/v3/", "gmail": ""}
 
 
@@ -124,7 +129,13 @@ def _store_token(path: Path, creds: AnyCredentials) -> None:
 
 
 def _require_file(path: Path, variable: str, surface: str) -> None:
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:
+        raise AuthError(
+            f"{variable} points at {path}, which aligner cannot read ({exc.strerror})", surface
+        ) from None
+    if not found:
         raise AuthError(
             f"{variable} points at {path}, which does not exist (run `aligner auth google`)",
             surface,
@@ -169,7 +180,9 @@ def authorized_http(
     # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
     proxy = None if is_loopback(settings.google_api_root) else httplib2.proxy_info_from_environment
     transport = SingleAttemptHttp(timeout=30, proxy_info=proxy)
-    return AuthorizedHttp(load_credentials(settings, surface, scopes), http=transport)
+    authed = AuthorizedHttp(load_credentials(settings, surface, scopes), http=transport)
+    authed.waits = WaitBudget(settings.retry_cap)
+    return authed
 
 
 def build_service(
@@ -197,6 +210,7 @@ def error_info(exc: HttpError) -> ErrorInfo:
             reason = (error.get("errors") or [{}])[0].get("reason", "") or error.get("status", "")
     except (ValueError, AttributeError):
         pass
+    reason = reason or status_text(status)  # never "(503 )": an empty reason reads as the status
     retry = exc.resp.get("retry-after")
     retry_after = float(retry) if retry and str(retry).replace(".", "", 1).isdigit() else None
     return ErrorInfo(status, reason, message, retry_after)
@@ -218,24 +232,45 @@ def execute(
                 error = translate(info, surface, scope)
                 error.http_status = info.status
                 raise error from None
-            _sleep(attempt, info.retry_after)
+            if not _sleep(request, attempt, info.retry_after):
+                limited = info.status == 429 or info.retry_after is not None
+                error = (
+                    TransientError(_past_cap(info), surface, info.retry_after)
+                    if limited
+                    else translate(info, surface, scope)
+                )
+                error.http_status = info.status
+                raise error from None
         except RefreshError as exc:
             raise _refresh_failed(exc, request, surface) from None
+        except TransportError as exc:
+            raise TransientError(
+                f"cannot reach Google's sign-in service ({_first_line(exc)}); "
+                "the next run will try again",
+                surface,
+            ) from None
         except GoogleAuthError as exc:
             raise AuthError(f"Google credentials problem: {_first_line(exc)}", surface) from None
         except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
-            if attempt + 1 >= attempts:
+            if attempt + 1 >= attempts or not _sleep(request, attempt, None):
                 raise TransientError(
                     f"cannot reach Google ({type(exc).__name__}: {exc}); the "
                     "next run will try again",
                     surface,
                 ) from None
-            _sleep(attempt, None)
     raise AssertionError("unreachable")
 
 
-def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> AuthError:
-    """A rejected token: a bare access token cannot refresh itself, a stored grant can fail to."""
+def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> SurfaceError:
+    """A rejected token: a bare access token cannot refresh itself, a stored grant can fail to.
+    Google's token endpoint failing for a while (5xx, 429: google-auth marks it `retryable`
+    after its own retries) is no reason to sign in again."""
+    if getattr(exc, "retryable", False):
+        return TransientError(
+            f"Google's sign-in service is unavailable right now ({_first_line(exc)}); "
+            "the next run will try again",
+            surface,
+        )
     credentials = getattr(getattr(request, "http", None), "credentials", None)
     if credentials is not None and not getattr(credentials, "refresh_token", None):
         return AuthError(
@@ -251,9 +286,19 @@ def _refresh_failed(exc: RefreshError, request: Any, surface: str) -> AuthError:
     )
 
 
-def _sleep(attempt: int, retry_after: float | None) -> None:
+def _sleep(request: Any, attempt: int, retry_after: float | None) -> bool:
+    """Wait before the next attempt, if this run's wait budget covers it (else False)."""
     delay = retry_after if retry_after is not None else BACKOFF_BASE * (2**attempt)
-    time.sleep(min(delay, MAX_SLEEP))
+    waits = getattr(getattr(request, "http", None), "waits", None)
+    if not isinstance(waits, WaitBudget):
+        waits = WaitBudget()  # a request built elsewhere: the default cap, for this call
+    return waits.wait(delay)
+
+
+def _past_cap(info: ErrorInfo) -> str:
+    asked = f"Google asked to wait {info.retry_after:g} s" if info.retry_after else "Google"
+    what = f"{info.status} {info.reason}".strip()
+    return f"{asked} ({what}), past ALIGNER_RETRY_CAP: {RATE_LIMITED}"
 
 
 def _first_line(exc: Exception) -> str:

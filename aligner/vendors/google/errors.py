@@ -8,6 +8,7 @@ https://developers.google.com/calendar/api/guides/errors, https://developers.goo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
 
@@ -32,6 +33,14 @@ class ErrorInfo:
     retry_after: float | None
 
 
+def status_text(status: int) -> str:
+    """The HTTP status's own name ("Service Unavailable"), for answers that give no reason."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+
+
 def is_retryable(info: ErrorInfo) -> bool:
     return (
         info.status == 429
@@ -41,6 +50,8 @@ def is_retryable(info: ErrorInfo) -> bool:
 
 
 def translate(info: ErrorInfo, surface: str, scope: str) -> SurfaceError:
+    if not info.reason.strip():
+        info = ErrorInfo(info.status, status_text(info.status), info.message, info.retry_after)
     if info.status == 401:
         return AuthError(
             f"Google rejected the credentials ({info.message or 'invalid'}): get a "

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 from aligner.errors import AuthError, PermanentError, SurfaceError, TransientError
 from aligner.state.settings import exempt_loopback_from_proxies, is_loopback
 from aligner.vendors.slack.settings import SlackSettings
+from aligner.vendors.waits import RATE_LIMITED, WaitBudget
+
+TIMEOUT = 30  # seconds for one request to answer
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -44,32 +47,24 @@ def slack_client(
 ) -> WebClient:
     """A client for ALIGNER_SLACK_API_URL; a loopback sandbox is never reached via a proxy.
 
-    `retry`: retry connection errors, 429 (after Retry-After) and 500/503 a few times.
+    `retry`: retry connection errors, 429 (after Retry-After) and 500/503 a few times, and a
+    read that timed out once, waiting at most ALIGNER_RETRY_CAP seconds in all (see `retry`).
     """
     from slack_sdk import WebClient
+
+    from aligner.vendors.slack.retry import retry_handlers
 
     url = settings.slack_api_url
     client = WebClient(
         token=token,
         base_url=url if url.endswith("/") else url + "/",
-        timeout=30,
-        retry_handlers=_retry_handlers() if retry else None,
+        timeout=TIMEOUT,
+        retry_handlers=retry_handlers(WaitBudget(settings.retry_cap)) if retry else None,
     )
     if is_loopback(url):  # slack-sdk copies HTTPS_PROXY into the client; undo that here
         client.proxy = None
         exempt_loopback_from_proxies()
     return client
-
-
-def _retry_handlers() -> list[Any]:
-    from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-    from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
-
-    return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=3),
-    ]
 
 
 def call(method: Callable[..., Any], surface: str, **kwargs: Any) -> Any:
@@ -101,7 +96,15 @@ def translate(exc: SlackApiError, surface: str) -> SurfaceError:
             "in ALIGNER_SLACK_TOKEN",
             surface,
         )
-    if status == 429 or status >= 500 or code in RETRYABLE:
+    if status == 429 or code in ("ratelimited", "rate_limited"):
+        retry = response.headers.get("retry-after") if response is not None else None
+        asked = f"Slack asked to wait {retry} s" if retry else "Slack"
+        return TransientError(
+            f"{asked}: {RATE_LIMITED}",
+            surface,
+            float(retry) if retry and str(retry).isdigit() else None,
+        )
+    if status >= 500 or code in RETRYABLE:
         retry = response.headers.get("retry-after") if response is not None else None
         return TransientError(
             f"Slack is unavailable right now ({code or status}); the next run will try again",

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from aligner.errors import ConfigError
 from aligner.sandbox.google.gmail.settings import SEEDED_SIGNATURE, gmail_rewrite
 from aligner.surfaces.signature.html import (
-    MARKER_ATTR,
     find_theme_block,
     html_to_text,
+    marker_class,
     preview_lines,
     sanitize,
     strip_controls,
@@ -41,9 +41,9 @@ def config(html: str = "", **signature: Any) -> ThemeConfig:
 
 def test_themed_block_is_the_marked_theme_part_alone() -> None:
     block = themed_block(config())
-    assert block == (
-        f'<div class="aligner-theme" {MARKER_ATTR}="inference"><div>{LINE}</div></div>'
-    )
+    assert block == f'<div class="{marker_class("inference")}"><div>{LINE}</div></div>'
+    assert "inference" not in block.replace(LINE, "")
+    assert "aligner" not in block
 
 
 def test_themed_block_in_replace_mode_renders_with_an_empty_original() -> None:
@@ -66,7 +66,7 @@ def test_append_keeps_the_original_bytes_and_adds_the_block() -> None:
 def test_appending_again_never_stacks_blocks() -> None:
     once = themed_signature(config(), SEEDED_SIGNATURE)
     assert themed_signature(config(), once) == once
-    assert themed_signature(config(), gmail_rewrite(once)).count(MARKER_ATTR) == 1
+    assert themed_signature(config(), gmail_rewrite(once)).count(marker_class("inference")) == 1
 
 
 def test_replace_mode_may_embed_the_original() -> None:

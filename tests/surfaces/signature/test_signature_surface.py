@@ -10,7 +10,7 @@ import pytest
 from aligner.sandbox.google.common import EMAIL
 from aligner.sandbox.google.gmail.settings import SEEDED_ALIAS, GmailSettingsService, gmail_rewrite
 from aligner.sandbox.server import Sandbox
-from aligner.surfaces.signature.html import find_theme_block, html_to_text
+from aligner.surfaces.signature.html import find_theme_block, html_to_text, marker_class
 from tests.conftest import AFTER, BEFORE, DURING, Aligner, write_theme
 
 THEME_LINE = "Optimizing inference pipelines · p50 latency 28 ms → 19 ms (−32%)"
@@ -182,7 +182,7 @@ def test_plan_shows_a_text_diff_and_the_html(signature: Aligner, sandbox: Sandbo
     assert f"+ {THEME_LINE}" in result.stdout
     assert "    Alex Doe" in result.stdout
     assert 'html: <div dir="ltr">' in result.stdout
-    assert 'data-aligner-theme="inference"' in result.stdout
+    assert f'class="{marker_class("inference")}"' in result.stdout
     assert patches(sandbox) == 0
 
 
