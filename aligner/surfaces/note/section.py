@@ -16,3 +16,4 @@ class NoteSection(Section):
     body: str = ""
     send_at: TimeText = "-16h"
     include_signature: bool = True
+    resend: bool = False  # deliver again after the interview's company or time changed
