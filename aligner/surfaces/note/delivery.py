@@ -193,9 +193,10 @@ class NoteDelivery:
         note = attempt.note
         if not note.sender:
             note = replace(note, sender=self.mailbox.address())
+        if not intent.get("msgid"):  # an intent an older version saved: from now on, a Message-ID
+            intent = self._save(ledger, attempt.key, msgid=message_id(token, note.sender))
         try:
-            mark = str(intent.get("msgid") or token)  # an old in-flight intent has a token only
-            created = self.mailbox.create(encode_raw(build_message(note, mark)))
+            created = self.mailbox.create(encode_raw(build_message(note, str(intent["msgid"]))))
         except SurfaceError as exc:
             if exc.answered:  # Gmail refused it: no draft exists, starting over is safe
                 self._save(ledger, attempt.key, stage=None)
