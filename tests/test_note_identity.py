@@ -224,3 +224,20 @@ def test_an_older_creating_intent_with_no_draft_creates_one_without_any_mark(
     sandbox.clear_log()
     assert "already drafted" in draft_note("apply", now=LATER).stdout
     assert calls(sandbox, "drafts.create") == 0
+
+
+def test_a_lost_state_database_before_the_send_takes_up_the_waiting_draft(
+    send_note: Aligner, sandbox: Sandbox, state_dir: Path
+) -> None:
+    sandbox.inject("gmail.drafts.send", "status", status=503, retry_after=0)
+    assert send_note("apply", now=DUE).exit_code == 1
+    assert len(aligner_drafts(sandbox)) == 1 and sent(sandbox) == []
+    lose_the_state_database(state_dir)
+    result = send_note("apply", now=LATER)
+    assert result.exit_code == 0, result.output
+    assert "found the draft" in result.stdout
+    assert len(sent(sandbox)) == 1 and aligner_drafts(sandbox) == []
+    assert calls(sandbox, "drafts.create") == 1
+    sandbox.clear_log()
+    assert "already sent" in send_note("apply", now=LATER).stdout
+    assert len(sandbox.requests("gmail", writes=True)) == 0

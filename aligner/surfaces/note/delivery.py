@@ -100,9 +100,16 @@ class NoteDelivery:
             return self.mailbox.find(str(intent["msgid"]))
         return self.mailbox.find_legacy(str(intent["token"]), str(intent.get("search") or ""))
 
-    def deliver(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
+    def deliver(
+        self, attempt: Attempt, ledger: Ledger, adopt: Mapping[str, Json] | None = None
+    ) -> dict[str, Json]:
+        """`adopt`: the receipt's progress when the state database lost it; it is saved back as
+        "creating" with its Message-ID, so the draft it made is looked for before anything else."""
         with self._serialised():
             intent = intent_of(ledger, attempt.key)
+            if intent.get("stage") is None and adopt and adopt.get("msgid"):
+                kept = {k: adopt[k] for k in RECEIPT_FIELDS if adopt.get(k) is not None}
+                intent = self._save(ledger, attempt.key, **{**kept, "stage": CREATING})
             if is_delivered(intent):
                 return outcome(intent)  # another run finished it meanwhile
             stage = intent.get("stage")
@@ -279,6 +286,7 @@ class Receipts:
 
 RECEIPT_FIELDS = (
     "stage",
+    "token",
     "delivery",
     "interview",
     "interview_start",

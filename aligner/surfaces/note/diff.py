@@ -32,9 +32,11 @@ def preview(note: Json, sender: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class NoteStep(Payload):
-    """When the plan decided this note write (the delivery records it as its `at`)."""
+    """When the plan decided this note write (the delivery records it as its `at`), and, when the
+    state database had lost the note, the receipt's progress to take up again."""
 
     at: str
+    adopt: Json = None
 
 
 RESEND_HINT = "[note] resend = true or apply --force delivers it again"
@@ -56,6 +58,11 @@ def note_changes(
     if current["stage"] == "none" and receipt and same_interview(receipt, ctx.config, ctx.now):
         if ctx.revert or note is None:
             return []
+        if receipt.get("draft") and not is_delivered(receipt["intent"]):
+            # The draft an earlier run made is still in Drafts: take up where it stopped.
+            adopt = {**receipt["intent"], "stage": CREATING}
+            found = {"stage": CREATING, "intent": adopt, "draft": receipt["draft"]}
+            return NoteDiff(surface, key, ctx, note, found, adopt=adopt).changes()
         if not asked:
             return [_receipt_notice(surface, key, ctx, receipt)]
         again = " (again, as asked: the state database had no record of the earlier one)"
@@ -110,6 +117,7 @@ class NoteDiff:
     current: Json  # from read(): stage, intent, draft (and from, before delivery)
     moved: bool = False  # the note of this interview before its company or time was edited
     again: str = ""  # why a note is delivered although one went out before (asked for)
+    adopt: Json = None  # progress from the receipt, to put back into the lost state database
 
     @property
     def intent(self) -> dict[str, Json]:
@@ -306,7 +314,7 @@ class NoteDiff:
             note,
             summary,
             ownership="active" if action is Action.DRAFT else "released",
-            payload=NoteStep(self.ctx.now.isoformat()),
+            payload=NoteStep(self.ctx.now.isoformat(), self.adopt),
             preview=tuple(preview(note, self._sender)),
         )
 
@@ -320,7 +328,7 @@ class NoteDiff:
             note,
             summary,
             ownership=ownership,
-            payload=NoteStep(self.ctx.now.isoformat()),
+            payload=NoteStep(self.ctx.now.isoformat(), self.adopt),
         )
 
     def _missed(self, why: str) -> Change:

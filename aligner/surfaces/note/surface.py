@@ -276,7 +276,8 @@ class InterviewNote(Surface):
             at=at,
             may_start=change.action is not Action.RECORD,
         )
-        return self.delivery.deliver(attempt, ledger)
+        adopt = step.adopt if isinstance(step.adopt, dict) else None
+        return self.delivery.deliver(attempt, ledger, adopt)
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         state = current.get(note_key(config)) or {}
