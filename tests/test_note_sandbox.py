@@ -198,3 +198,14 @@ def _indexed(**fields: Any) -> Indexed:
 )
 def test_query_terms(query: str, expected: bool) -> None:
     assert matches(query, _indexed()) is expected
+
+
+def test_a_draft_edited_in_the_web_ui_gets_a_message_id_of_its_own(
+    gmail: Any, sandbox: Sandbox
+) -> None:
+    created = gmail.drafts().create(userId="me", body={"message": {"raw": raw()}}).execute()
+    mailbox(sandbox).edit_draft(created["id"], "My own words\n")
+    edited = mailbox(sandbox).messages[mailbox(sandbox).drafts[created["id"]]].parsed
+    assert edited["Message-ID"] and edited["Message-ID"] != "<token-1@example.com>"
+    found = gmail.drafts().list(userId="me", q="rfc822msgid:<token-1@example.com>").execute()
+    assert "drafts" not in found
