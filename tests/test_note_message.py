@@ -75,6 +75,8 @@ def test_the_message_id_is_neutral_and_on_the_senders_domain() -> None:
     message = parsed(note, "0123abcd")
     assert message["Message-ID"] == "<0123abcd@mail.test>"
     assert all(not name.lower().startswith("x-") for name in message)
+    unicode = NoteContent(("sam@example.com",), (), "Hi", "Hello\n", sender="alex@bücher.example")
+    assert parsed(unicode, "ab")["Message-ID"] == "<ab@xn--bcher-kva.example>"
     given = parsed(note, "<given@example.net>")
     assert given["Message-ID"] == "<given@example.net>"
 

@@ -101,6 +101,11 @@ def message_id(token: str, sender: str | None) -> str:
             domain = parse_address(sender).domain
         except AddressError:
             domain = ""
+    if domain and not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
     return f"<{token}@{domain or 'localhost'}>"
 
 
