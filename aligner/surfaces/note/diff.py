@@ -7,6 +7,7 @@ writes for Gmail work (or for recording what Gmail turned out to have done), not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,11 +81,16 @@ def same_interview(earlier: Json, config: Any, now: datetime) -> bool:
 
 
 def _earlier_start(earlier: Json) -> datetime | None:
-    text = earlier["intent"].get("interview_start")
+    return earlier_start(str(earlier["key"]), earlier["intent"])
+
+
+def earlier_start(key: str, intent: Mapping[str, Json]) -> datetime | None:
+    """The start of the interview an earlier note was for (None when it cannot be told)."""
+    text = intent.get("interview_start")
     try:
         if text:
             return datetime.fromisoformat(str(text))
-        stamp = str(earlier["key"]).rsplit("-", 1)[-1]  # older records: "<company>-<start>"
+        stamp = key.rsplit("-", 1)[-1]  # older records: "<company>-<start>"
         return datetime.strptime(stamp, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
     except ValueError:
         return None

@@ -42,7 +42,7 @@ from aligner.surfaces.note.delivery import (
     Receipts,
     is_delivered,
 )
-from aligner.surfaces.note.diff import NoteStep, note_changes
+from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes
 from aligner.surfaces.note.message import (
     NoteContent,
     address_problem,
@@ -225,7 +225,11 @@ class InterviewNote(Surface):
         current["from"] = self.mailbox.address()
         earlier = [r for r in records.values() if r.key != key and r.extra.get("stage")]
         if earlier:
-            prior = max(earlier, key=lambda r: r.updated_at or datetime.min.replace(tzinfo=UTC))
+            start = config.schedule.interview_start
+            same = [r for r in earlier if earlier_start(r.key, r.extra) == start]
+            prior = max(  # a note for the same start (the company was edited) first
+                same or earlier, key=lambda r: r.updated_at or datetime.min.replace(tzinfo=UTC)
+            )
             current["prior"] = {"key": prior.key, **self._state(dict(prior.extra))}
         elif not any(r.extra.get("stage") for r in records.values()):
             receipt = _latest(self.delivery.receipts.all())
