@@ -6,10 +6,14 @@ Wires settings, theme, store, lock and surfaces together; prints nothing and cho
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from pydantic_core import to_json  # encodes as model_dump_json did
 
 from aligner.core.engine import Connected, Engine, surfaces_to_run
 from aligner.core.model import ApplyResult, Plan
@@ -38,14 +42,43 @@ def resolve_now(settings: Settings, config: ThemeConfig, at: str | None = None) 
 
 
 def theme_fingerprint(config: ThemeConfig) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+    """What a revert is tied to: the theme as parsed, keys left at their default excluded, so a
+    release that adds a key (with a default) does not lift a revert in force."""
+    text = json.dumps(config.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    return "v2:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def legacy_fingerprint(config: ThemeConfig) -> str:
+    """The fingerprint release 0.1 recorded: the whole dump with defaults, as its schema had it
+    (keys and sections added since carry `since` in their field's json_schema_extra)."""
+    return hashlib.sha256(to_json(dump_v1(config))).hexdigest()[:16]
+
+
+def dump_v1(model: BaseModel) -> dict[str, object]:
+    dumped: dict[str, object] = {}
+    for name, field in type(model).model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and int(str(extra.get("since", 1))) > 1:
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            dumped[name] = dump_v1(value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
+            dumped[name] = [dump_v1(v) for v in value]
+        else:
+            dumped[name] = value
+    return dumped
 
 
 def reverted_at(store: Store, config: ThemeConfig) -> str | None:
     marker = store.meta(META, REVERT_KEY)
-    if isinstance(marker, dict) and marker.get("theme") == theme_fingerprint(config):
-        return str(marker.get("at"))
-    return None
+    if not isinstance(marker, dict):
+        return None
+    recorded = str(marker.get("theme"))
+    current = (
+        theme_fingerprint(config) if recorded.startswith("v2:") else legacy_fingerprint(config)
+    )
+    return str(marker.get("at")) if recorded == current else None
 
 
 def connect_all(

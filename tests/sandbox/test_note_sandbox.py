@@ -51,7 +51,7 @@ def _with_scopes(sandbox: Sandbox, tmp_path: Path, *scopes: str) -> AbstractCont
 
 
 def raw(subject: str = "Tomorrow", to: str = "sam@example.com", text: str = "Hi\n") -> str:
-    return encode_raw(build_message(NoteContent((to,), (), subject, text), "token-1"))
+    return encode_raw(build_message(NoteContent((to,), (), subject, text), "<token-1@example.com>"))
 
 
 def status_of(call: Any) -> int:
@@ -68,10 +68,19 @@ def test_profile_and_a_draft_round_trip(gmail: Any) -> None:
     parsed = message_from_bytes(
         base64.urlsafe_b64decode(full["message"]["raw"]), policy=policy.default
     )
-    assert parsed["X-Aligner-Note"] == "token-1" and parsed["Message-ID"]
+    assert parsed["Message-ID"] == "<token-1@example.com>"  # a draft keeps the client's id
     meta = gmail.drafts().get(userId="me", id=created["id"], format="metadata").execute()
     names = {h["name"] for h in meta["message"]["payload"]["headers"]}
-    assert {"To", "Subject", "X-Aligner-Note"} <= names
+    assert {"To", "Subject", "Message-ID"} <= names
+
+
+def test_drafts_list_finds_a_draft_by_its_whole_message_id_only(gmail: Any) -> None:
+    created = gmail.drafts().create(userId="me", body={"message": {"raw": raw()}}).execute()
+    for query in ("rfc822msgid:<token-1@example.com>", "rfc822msgid:token-1@example.com"):
+        found = gmail.drafts().list(userId="me", q=query).execute()
+        assert [d["id"] for d in found["drafts"]] == [created["id"]]
+    partial = gmail.drafts().list(userId="me", q="rfc822msgid:token-1").execute()
+    assert "drafts" not in partial and partial["resultSizeEstimate"] == 0
 
 
 def test_a_sent_draft_leaves_drafts_with_a_new_id_and_message_id(
@@ -189,3 +198,14 @@ def _indexed(**fields: Any) -> Indexed:
 )
 def test_query_terms(query: str, expected: bool) -> None:
     assert matches(query, _indexed()) is expected
+
+
+def test_a_draft_edited_in_the_web_ui_gets_a_message_id_of_its_own(
+    gmail: Any, sandbox: Sandbox
+) -> None:
+    created = gmail.drafts().create(userId="me", body={"message": {"raw": raw()}}).execute()
+    mailbox(sandbox).edit_draft(created["id"], "My own words\n")
+    edited = mailbox(sandbox).messages[mailbox(sandbox).drafts[created["id"]]].parsed
+    assert edited["Message-ID"] and edited["Message-ID"] != "<token-1@example.com>"
+    found = gmail.drafts().list(userId="me", q="rfc822msgid:<token-1@example.com>").execute()
+    assert "drafts" not in found

@@ -4,8 +4,10 @@ The note's progress lives in the ledger (the store's extras for the note's item)
 saved — and committed — before the Gmail call it announces, so whatever happens to that call, the
 next attempt knows what may have happened and asks Gmail before doing anything again:
 
-    creating  a draft carrying token T (X-Aligner-Note header) is about to be created
-              -> later: look for a draft with T (drafts.list + drafts.get) before creating one;
+    creating  a draft whose Message-ID is M (`<random@sender-domain>`, an ordinary header that
+              names nothing) is about to be created
+              -> later: look for the draft with M (drafts.list q=rfc822msgid:M, confirmed with
+                 drafts.get) before creating one;
                  if the create's answer was lost and no such draft is found, it may have been
                  made and then sent or deleted by the person: never created again (but --force)
                  (a create that Gmail refused with an error goes back to the start)
@@ -17,11 +19,20 @@ next attempt knows what may have happened and asks Gmail before doing anything a
 
 Creates and sends are never retried blindly, and a run-local lock file serialises attempts even
 without the run lock; under it the ledger is re-read, so a second run sees the first one's work.
+
+The store is not the only memory. Each stage is also written to a small receipt file next to the
+state database (`note-receipts.json`: the interview's start, the stage, the time, the Message-ID;
+no text of the note). When the state database is lost, the receipt still says the note went out
+and it is not delivered again. Gmail itself is asked what gmail.compose lets aligner ask: whether
+the draft is still in Drafts. A sent message cannot be seen with gmail.compose (messages.list and
+messages.get need a read scope), so if both the state database and the receipt are lost, aligner
+cannot tell a sent note from one never made.
 """
 
 from __future__ import annotations
 
-import uuid
+import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -32,7 +43,13 @@ from aligner.core.model import Json
 from aligner.errors import LockTimeout, PermanentError, SurfaceError, TransientError
 from aligner.state.lock import exclusive
 from aligner.surfaces.base import Ledger
-from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
+from aligner.surfaces.note.message import (
+    NoteContent,
+    build_message,
+    encode_raw,
+    message_id,
+    new_token,
+)
 from aligner.surfaces.note.refs import DraftRef
 
 if TYPE_CHECKING:
@@ -46,7 +63,8 @@ class Attempt:
     key: str
     note: NoteContent
     delivery: str  # "draft" | "send"
-    search: str  # a Gmail query that narrows the drafts to look through for the token
+    interview: str  # which interview the note is for (company and start), see surface.note_key
+    interview_start: str  # ISO
     content: str  # fingerprint of the note as rendered now
     at: str  # ISO time of this run
     may_start: bool  # False once the interview started: only confirm what Gmail already has
@@ -68,14 +86,30 @@ def outcome(intent: Mapping[str, Json]) -> dict[str, Json]:
 
 
 class NoteDelivery:
-    def __init__(self, mailbox: NoteMailbox, lock_path: Path, lock_wait: float) -> None:
+    def __init__(
+        self, mailbox: NoteMailbox, lock_path: Path, lock_wait: float, receipts: Receipts
+    ) -> None:
         self.mailbox = mailbox
         self.lock_path = lock_path
         self.lock_wait = lock_wait
+        self.receipts = receipts
 
-    def deliver(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
+    def find(self, intent: Mapping[str, Json]) -> DraftRef | None:
+        """The draft an interrupted create made, if it is in Drafts."""
+        if intent.get("msgid"):
+            return self.mailbox.find(str(intent["msgid"]))
+        return self.mailbox.find_legacy(str(intent["token"]), str(intent.get("search") or ""))
+
+    def deliver(
+        self, attempt: Attempt, ledger: Ledger, adopt: Mapping[str, Json] | None = None
+    ) -> dict[str, Json]:
+        """`adopt`: the receipt's progress when the state database lost it; it is saved back as
+        "creating" with its Message-ID, so the draft it made is looked for before anything else."""
         with self._serialised():
             intent = intent_of(ledger, attempt.key)
+            if intent.get("stage") is None and adopt and adopt.get("msgid"):
+                kept = {k: adopt[k] for k in RECEIPT_FIELDS if adopt.get(k) is not None}
+                intent = self._save(ledger, attempt.key, **{**kept, "stage": CREATING})
             if is_delivered(intent):
                 return outcome(intent)  # another run finished it meanwhile
             stage = intent.get("stage")
@@ -89,7 +123,7 @@ class NoteDelivery:
             if intent.get("stage") == DRAFTED and intent.get("delivery") == "send":
                 if not attempt.may_start:
                     return outcome(intent)
-                intent = _save(ledger, attempt.key, stage=SENDING, send_started_at=attempt.at)
+                intent = self._save(ledger, attempt.key, stage=SENDING, send_started_at=attempt.at)
                 intent = self._send(attempt, ledger, intent, fresh=True)
             elif intent.get("stage") == SENDING:
                 intent = self._send(attempt, ledger, intent, fresh=False)
@@ -101,16 +135,16 @@ class NoteDelivery:
             intent = intent_of(ledger, key)
             stage = intent.get("stage")
             if stage == CREATING:
-                found = self.mailbox.find(str(intent["token"]), str(intent["search"]))
+                found = self.find(intent)
                 if found is None:
                     return outcome(intent)
-                intent = _save(ledger, key, **_drafted(found, str(intent["started_at"])))
+                intent = self._save(ledger, key, **_drafted(found, str(intent["started_at"])))
             elif stage not in (DRAFTED, SENDING):
                 return outcome(intent)
             now = self.mailbox.draft(str(intent["draft_id"]))
             if now is None:
                 if stage == SENDING:
-                    intent = _save(ledger, key, stage=SENT, sent_at=intent["send_started_at"])
+                    intent = self._save(ledger, key, stage=SENT, sent_at=intent["send_started_at"])
                 return outcome(intent)
             if now.message_id != intent.get("message_id"):
                 raise PermanentError(
@@ -118,7 +152,12 @@ class NoteDelivery:
                     "note",
                 )
             self.mailbox.delete(now.draft_id)
-            return outcome(_save(ledger, key, stage=DELETED, deleted_at=at))
+            return outcome(self._save(ledger, key, stage=DELETED, deleted_at=at))
+
+    def _save(self, ledger: Ledger, key: str, **fields: Json) -> dict[str, Json]:
+        intent = _save(ledger, key, **fields)
+        self.receipts.write(key, intent)
+        return intent
 
     @contextmanager
     def _serialised(self) -> Iterator[None]:
@@ -132,15 +171,19 @@ class NoteDelivery:
     # -- steps -----------------------------------------------------------------------------------
 
     def _announce_creating(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
-        return _save(
+        token = new_token()
+        sender = attempt.note.sender or self.mailbox.address()
+        return self._save(
             ledger,
             attempt.key,
             stage=CREATING,
-            token=uuid.uuid4().hex,
+            token=token,
+            msgid=message_id(token, sender),
+            interview=attempt.interview,
+            interview_start=attempt.interview_start,
             delivery=attempt.delivery,
             to=list(attempt.note.to),
             subject=attempt.note.subject,
-            search=attempt.search,
             content=attempt.content,
             started_at=attempt.at,
         )
@@ -149,23 +192,25 @@ class NoteDelivery:
         self, attempt: Attempt, ledger: Ledger, intent: dict[str, Json], *, fresh: bool
     ) -> dict[str, Json]:
         token = str(intent["token"])
-        found = None if fresh else self.mailbox.find(token, str(intent["search"]))
+        found = None if fresh else self.find(intent)
         if found is not None:
-            return _save(ledger, attempt.key, **_drafted(found, str(intent["started_at"])))
+            return self._save(ledger, attempt.key, **_drafted(found, str(intent["started_at"])))
         if not attempt.may_start:
             return intent
         note = attempt.note
         if not note.sender:
             note = replace(note, sender=self.mailbox.address())
+        if not intent.get("msgid"):  # an intent an older version saved: from now on, a Message-ID
+            intent = self._save(ledger, attempt.key, msgid=message_id(token, note.sender))
         try:
-            created = self.mailbox.create(encode_raw(build_message(note, token)))
+            created = self.mailbox.create(encode_raw(build_message(note, str(intent["msgid"]))))
         except SurfaceError as exc:
             if exc.answered:  # Gmail refused it: no draft exists, starting over is safe
-                _save(ledger, attempt.key, stage=None)
+                self._save(ledger, attempt.key, stage=None)
             else:  # lost on the way back: it may exist, and may leave Drafts before we look
-                _save(ledger, attempt.key, create_unconfirmed=True)
+                self._save(ledger, attempt.key, create_unconfirmed=True)
             raise
-        return _save(ledger, attempt.key, **_drafted(created, attempt.at))
+        return self._save(ledger, attempt.key, **_drafted(created, attempt.at))
 
     def _send(
         self, attempt: Attempt, ledger: Ledger, intent: dict[str, Json], *, fresh: bool
@@ -173,11 +218,11 @@ class NoteDelivery:
         draft_id = str(intent["draft_id"])
         if not fresh and self.mailbox.draft(draft_id) is None:
             # Sent by the attempt whose answer was lost: a sent draft no longer exists.
-            return _save(ledger, attempt.key, stage=SENT, sent_at=intent["send_started_at"])
+            return self._save(ledger, attempt.key, stage=SENT, sent_at=intent["send_started_at"])
         if not attempt.may_start:
             return intent
         sent = self.mailbox.send(draft_id)
-        return _save(
+        return self._save(
             ledger,
             attempt.key,
             stage=SENT,
@@ -201,3 +246,56 @@ def _save(ledger: Ledger, key: str, **fields: Json) -> dict[str, Json]:
     """Record progress durably (committed before this returns) and give the merged intent."""
     ledger.save_extra(key, fields)
     return intent_of(ledger, key)
+
+
+class Receipts:
+    """The second memory: one small JSON file next to the state database, one entry per note
+    (keyed by the store key), holding only what is needed to know the note went out: the
+    interview it was for, the stage, when, and its Message-ID and Gmail ids. Written atomically
+    after each stage the store records; a file that cannot be read counts as empty."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def all(self) -> dict[str, dict[str, Json]]:
+        try:
+            found = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): dict(v) for k, v in found.items() if isinstance(v, dict)}
+
+    def write(self, key: str, intent: Mapping[str, Json]) -> None:
+        kept = {k: intent[k] for k in RECEIPT_FIELDS if intent.get(k) is not None}
+        entries = self.all()
+        entries[key] = kept
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                json.dump(entries, out, sort_keys=True)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except OSError:
+            temporary.unlink(
+                missing_ok=True
+            )  # the store stays the first memory; never fail on this
+
+
+RECEIPT_FIELDS = (
+    "stage",
+    "token",
+    "delivery",
+    "interview",
+    "interview_start",
+    "msgid",
+    "draft_id",
+    "thread_id",
+    "sent_id",
+    "started_at",
+    "drafted_at",
+    "sent_at",
+    "deleted_at",
+)

@@ -7,8 +7,10 @@ writes for Gmail work (or for recording what Gmail turned out to have done), not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from aligner.core.model import Action, Change, Json, Ownership, Payload
 from aligner.render.text import local
@@ -31,9 +33,85 @@ def preview(note: Json, sender: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class NoteStep(Payload):
-    """When the plan decided this note write (the delivery records it as its `at`)."""
+    """When the plan decided this note write (the delivery records it as its `at`), and, when the
+    state database had lost the note, the receipt's progress to take up again."""
 
     at: str
+    adopt: Json = None
+
+
+RESEND_HINT = "[note] resend = true or apply --force delivers it again"
+
+
+def note_changes(
+    surface: str, key: str, ctx: DiffContext, note: Json, current: Json, resend: bool
+) -> list[Change]:
+    """The changes for the note of the interview under `key`, or for the earlier note of the same
+    interview when its company or time was edited since (one note per interview: a typo fix in
+    the company must not email the recruiter twice)."""
+    prior, receipt = current.get("prior"), current.get("receipt")
+    asked = ctx.force or resend
+    if current["stage"] == "none" and prior and same_interview(prior, ctx.config, ctx.now):
+        if is_delivered(prior["intent"]) and asked and note is not None and not ctx.revert:
+            again = " (again, as asked: the interview's company or time changed since)"
+            return NoteDiff(surface, key, ctx, note, current, again=again).changes()
+        return NoteDiff(surface, str(prior["key"]), ctx, note, prior, moved=True).changes()
+    if current["stage"] == "none" and receipt and same_interview(receipt, ctx.config, ctx.now):
+        if ctx.revert or note is None:
+            return []
+        if receipt.get("draft") and not is_delivered(receipt["intent"]):
+            # The draft an earlier run made is still in Drafts: take up where it stopped.
+            adopt = {**receipt["intent"], "stage": CREATING}
+            found = {"stage": CREATING, "intent": adopt, "draft": receipt["draft"]}
+            return NoteDiff(surface, key, ctx, note, found, adopt=adopt).changes()
+        if not asked:
+            return [_receipt_notice(surface, key, ctx, receipt)]
+        again = " (again, as asked: the state database had no record of the earlier one)"
+        return NoteDiff(surface, key, ctx, note, current, again=again).changes()
+    return NoteDiff(surface, key, ctx, note, current).changes()
+
+
+def same_interview(earlier: Json, config: Any, now: datetime) -> bool:
+    """An earlier note belongs to this interview when it was for the same start time (the company
+    was edited), or when the interview it was for has not started yet (the time was edited)."""
+    start = _earlier_start(earlier)
+    if start is None:
+        return True  # cannot tell: never risk a second email
+    return start == config.schedule.interview_start or start > now
+
+
+def _earlier_start(earlier: Json) -> datetime | None:
+    return earlier_start(str(earlier["key"]), earlier["intent"])
+
+
+def earlier_start(key: str, intent: Mapping[str, Json]) -> datetime | None:
+    """The start of the interview an earlier note was for (None when it cannot be told)."""
+    text = intent.get("interview_start")
+    try:
+        if text:
+            return datetime.fromisoformat(str(text))
+        stamp = key.rsplit("-", 1)[-1]  # older records: "<company>-<start>"
+        return datetime.strptime(stamp, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _receipt_notice(surface: str, key: str, ctx: DiffContext, receipt: Json) -> Change:
+    intent = receipt["intent"]
+    stage = str(intent.get("stage"))
+    when = next((intent[f] for f in ("sent_at", "drafted_at", "started_at") if intent.get(f)), None)
+    at = local(_instant(when), ctx.config.zone) if when else "earlier"
+    verb = {SENT: "sent", SENDING: "sent", DRAFTED: "drafted", DELETED: "drafted"}.get(
+        stage, "started"
+    )
+    where = "; it is still in your Drafts" if receipt.get("draft") else ""
+    summary = (
+        f"the state database has no record of the note, but this machine's note receipt says it "
+        f"was {verb} {at}{where}: not delivered again ({RESEND_HINT})"
+    )
+    return Change(
+        surface, key, Action.NOTICE, None, summary, summary, writes=False, ownership="keep"
+    )
 
 
 @dataclass(frozen=True)
@@ -43,6 +121,9 @@ class NoteDiff:
     ctx: DiffContext
     note: Json  # the rendered note, or None when [note] is disabled
     current: Json  # from read(): stage, intent, draft (and from, before delivery)
+    moved: bool = False  # the note of this interview before its company or time was edited
+    again: str = ""  # why a note is delivered although one went out before (asked for)
+    adopt: Json = None  # progress from the receipt, to put back into the lost state database
 
     @property
     def intent(self) -> dict[str, Json]:
@@ -79,7 +160,7 @@ class NoteDiff:
                     preview=tuple(preview(self.note, self._sender)),
                 )
             ]
-        return [self._deliver(self._delivery, "")]
+        return [self._deliver(self._delivery, self.again)]
 
     def _in_flight(self) -> list[Change]:
         draft, draft_id = self.draft, self.intent.get("draft_id")
@@ -144,7 +225,12 @@ class NoteDiff:
             summary = f"already drafted {drafted}, since edited by you; it is in your Drafts"
         else:
             summary = f"already drafted {drafted}; it is waiting in your Drafts"
-        if self.note.get("content") != intent.get("content"):
+        if self.moved:
+            summary += (
+                "; the interview's company or start time changed since, and it is the same "
+                f"interview: not delivered again ({RESEND_HINT})"
+            )
+        elif self.note.get("content") != intent.get("content"):
             summary += "; the note in the theme file changed since and is not delivered again"
         return self._notice(summary, ownership=ownership)  # type: ignore[arg-type]
 
@@ -234,7 +320,7 @@ class NoteDiff:
             note,
             summary,
             ownership="active" if action is Action.DRAFT else "released",
-            payload=NoteStep(self.ctx.now.isoformat()),
+            payload=NoteStep(self.ctx.now.isoformat(), self.adopt),
             preview=tuple(preview(note, self._sender)),
         )
 
@@ -248,7 +334,7 @@ class NoteDiff:
             note,
             summary,
             ownership=ownership,
-            payload=NoteStep(self.ctx.now.isoformat()),
+            payload=NoteStep(self.ctx.now.isoformat(), self.adopt),
         )
 
     def _missed(self, why: str) -> Change:

@@ -1,5 +1,11 @@
 """The Gmail calls the note needs, with the gmail.compose scope only.
 
+What gmail.compose can read: the profile, and drafts (drafts.list with `q`, drafts.get). It can
+NOT list or get messages, so a note that has left Drafts (sent) is invisible to aligner: Gmail's
+reference lists https://mail.google.com/, gmail.modify, gmail.readonly and gmail.metadata for
+users.messages.list, not gmail.compose
+(https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.messages/list).
+
 Reads (profile, drafts.get/list) are retried when that is safe; drafts.create and drafts.send are
 never retried and go through a transport that sends them at most once (see google_transport), so a
 lost answer surfaces as a TransientError and the caller asks Gmail what happened.
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aligner.surfaces.note.message import NOTE_HEADER
+from aligner.surfaces.note.message import LEGACY_HEADER
 from aligner.surfaces.note.refs import DraftRef, SentRef
 from aligner.vendors.google.client import authorized_http, build_service, execute
 from aligner.vendors.google.errors import GoogleStatus
@@ -71,8 +77,20 @@ class NoteMailbox:
             return False
         return True
 
-    def find(self, token: str, query: str) -> DraftRef | None:
-        """The draft carrying aligner's token in its X-Aligner-Note header, if Gmail has it."""
+    def find(self, message_id: str) -> DraftRef | None:
+        """The draft whose Message-ID header is `message_id`, if it is in Drafts.
+
+        drafts.list takes `q` "in the same format as the Gmail search box", whose example is
+        `rfc822msgid:<somemsgid@example.com>`, and gmail.compose may call it
+        (https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.drafts/list).
+        Each hit is confirmed on the draft's own header (drafts.get format=metadata)."""
+        return self._search(f"rfc822msgid:{message_id}", "Message-ID", message_id)
+
+    def find_legacy(self, token: str, query: str) -> DraftRef | None:
+        """A draft made by an older aligner, which marked it with a token header (read only)."""
+        return self._search(query, LEGACY_HEADER, token)
+
+    def _search(self, query: str, header: str, value: str) -> DraftRef | None:
         page_token = None
         for _ in range(SEARCH_PAGES):
             listed = self._run(
@@ -80,7 +98,7 @@ class NoteMailbox:
                 retry=True,
             )
             for item in listed.get("drafts", []):
-                if self._token_of(str(item["id"])) == token:
+                if self._header_of(str(item["id"]), header) == value:
                     return DraftRef(
                         str(item["id"]),
                         str(item["message"]["id"]),
@@ -91,7 +109,7 @@ class NoteMailbox:
                 return None
         return None
 
-    def _token_of(self, draft_id: str) -> str | None:
+    def _header_of(self, draft_id: str, name: str) -> str | None:
         try:
             found = self._run(
                 self.drafts.get(userId="me", id=draft_id, format="metadata"),
@@ -102,7 +120,7 @@ class NoteMailbox:
             return None
         headers = found.get("message", {}).get("payload", {}).get("headers", [])
         for header in headers:
-            if str(header.get("name", "")).lower() == NOTE_HEADER.lower():
+            if str(header.get("name", "")).lower() == name.lower():
                 return str(header.get("value", "")).strip()
         return None
 

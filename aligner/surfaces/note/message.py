@@ -2,8 +2,9 @@
 
 `build_message` makes an RFC 5322 message: text/plain alone, or multipart/alternative with an
 HTML part when the signature is included. Headers are encoded per RFC 2047 (non-ASCII subjects
-and display names survive), bodies as base64 UTF-8 (7-bit safe). A unique token in
-the `X-Aligner-Note` header lets aligner find the draft again when Gmail's answer was lost.
+and display names survive), bodies as base64 UTF-8 (7-bit safe). The message carries nothing that
+names aligner: the only thing that lets aligner find its draft again when Gmail's answer was lost
+is an ordinary random `Message-ID` (`<random@sender-domain>`), which every email has anyway.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import uuid
 from dataclasses import dataclass
 from email import policy
 from email.header import Header
@@ -20,7 +22,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr
 
-NOTE_HEADER = "X-Aligner-Note"
+LEGACY_HEADER = "X-Aligner-Note"  # only read, on drafts made by versions before Message-ID tokens
 WIRE = policy.compat32.clone(linesep="\r\n")
 SIGNATURE_SEPARATOR = "-- "
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -90,10 +92,32 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def build_message(note: NoteContent, token: str) -> Message:
+def message_id(token: str, sender: str | None) -> str:
+    """`<token@sender-domain>`: an ordinary Message-ID, unique, naming nothing but the sender's
+    own domain (a neutral `mail.invalid` style fallback when the sender is not known)."""
+    domain = ""
+    if sender:
+        try:
+            domain = parse_address(sender).domain
+        except AddressError:
+            domain = ""
+    if domain and not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
+    return f"<{token}@{domain or 'localhost'}>"
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def build_message(note: NoteContent, mark: str) -> Message:
     """The note as MIME. Built with the compat32 classes on purpose: the modern EmailMessage
     folder drops the space between two encoded-words when it wraps a long non-ASCII subject
-    (observed on Python 3.11), while `Header` keeps every character inside the encoded-words."""
+    (observed on Python 3.11), while `Header` keeps every character inside the encoded-words.
+    `mark` is the Message-ID (`<...>`), or a token to make one from with the sender's domain."""
     text = MIMEText(note.text, "plain", "utf-8")
     message: Message = text
     if note.html is not None:
@@ -106,7 +130,7 @@ def build_message(note: NoteContent, token: str) -> Message:
     if note.cc:
         message["Cc"] = ", ".join(formatted(parse_address(a)) for a in note.cc)
     message["Subject"] = Header(one_line(note.subject), "utf-8")  # type: ignore[assignment]
-    message[NOTE_HEADER] = token
+    message["Message-ID"] = mark if mark.startswith("<") else message_id(mark, note.sender)
     return message
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from aligner.theme.schema import Section, TimeText
 
 
@@ -16,3 +18,5 @@ class NoteSection(Section):
     body: str = ""
     send_at: TimeText = "-16h"
     include_signature: bool = True
+    # deliver again after the interview's company or time changed (added in schema 2)
+    resend: bool = Field(default=False, json_schema_extra={"since": 2})

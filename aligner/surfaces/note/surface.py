@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aligner.core.doctor import Check, ok
@@ -39,15 +39,15 @@ from aligner.surfaces.note.delivery import (
     SENT,
     Attempt,
     NoteDelivery,
+    Receipts,
     is_delivered,
 )
-from aligner.surfaces.note.diff import NoteDiff, NoteStep
+from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes
 from aligner.surfaces.note.message import (
     NoteContent,
     address_problem,
     html_body,
     one_line,
-    parse_address,
     with_signature_text,
 )
 from aligner.surfaces.note.refs import DraftRef
@@ -73,8 +73,10 @@ def note_section(config: ThemeConfig) -> NoteSection:
 
 
 def note_key(config: ThemeConfig) -> str:
-    """One note per interview (company and start time), whatever the theme is called: renaming
-    the theme or its id never delivers the note again; a rescheduled interview gets a new one."""
+    """The store key of the note for the interview as the theme describes it now (company and
+    start time; the same format since the first version, so old state databases keep working).
+    Renaming the theme or its id never delivers the note again; nor does changing the company or
+    the time of an interview whose note already went out: see `diff.same_interview`."""
     start = config.schedule.interview_start
     return f"{slugify(config.interview.company or 'interview')}-{start:%Y%m%dT%H%MZ}"
 
@@ -232,29 +234,57 @@ class InterviewNote(Surface):
 
         mailbox = NoteMailbox.connect(settings.part(GoogleSettings), cls.scopes)
         lock = settings.state_dir / "note.lock"
-        return cls(mailbox, NoteDelivery(mailbox, lock, settings.lock_wait))
+        receipts = Receipts(settings.state_dir / "note-receipts.json")
+        return cls(mailbox, NoteDelivery(mailbox, lock, settings.lock_wait, receipts))
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
-        """One call: the profile before delivery, the draft while one is aligner's, none after."""
+        """The note's progress and what Gmail shows of it (one call in the common case).
+
+        With no record for the interview as the theme describes it now, the most recent earlier
+        note (another key: the company or time was edited since) is read too, or, when the state
+        database has no note at all, this machine's note receipt (see `delivery.Receipts`)."""
         key = note_key(config)
         record = records.get(key)
         intent = dict(record.extra) if record else {}
-        stage = intent.get("stage")
-        current: dict[str, Json] = {"stage": stage or "none", "intent": intent, "draft": None}
-        if stage is None:
-            current["from"] = self.mailbox.address()
-        elif stage == CREATING:
-            found = self.mailbox.find(str(intent["token"]), str(intent["search"]))
-            current["draft"] = _draft_json(found)
-        elif stage in (DRAFTED, SENDING):
-            current["draft"] = _draft_json(self.mailbox.draft(str(intent["draft_id"])))
+        if intent.get("stage") is not None:
+            return {key: self._state(intent)}
+        current: dict[str, Json] = {"stage": "none", "intent": intent, "draft": None}
+        current["from"] = self.mailbox.address()
+        earlier = [r for r in records.values() if r.key != key and r.extra.get("stage")]
+        if earlier:
+            start = config.schedule.interview_start
+            same = [r for r in earlier if earlier_start(r.key, r.extra) == start]
+            prior = max(  # a note for the same start (the company was edited) first
+                same or earlier, key=lambda r: r.updated_at or datetime.min.replace(tzinfo=UTC)
+            )
+            current["prior"] = {"key": prior.key, **self._state(dict(prior.extra))}
+        elif not any(r.extra.get("stage") for r in records.values()):
+            receipt = _latest(self.delivery.receipts.all())
+            if receipt is not None:
+                found, entry = receipt
+                draft = None
+                if entry.get("msgid") and entry.get("stage") != SENT:
+                    draft = _draft_json(self.mailbox.find(str(entry["msgid"])))
+                current["receipt"] = {"key": found, "intent": entry, "draft": draft}
         return {key: current}
+
+    def _state(self, intent: dict[str, Json]) -> dict[str, Json]:
+        stage = intent.get("stage")
+        state: dict[str, Json] = {"stage": stage, "intent": intent, "draft": None}
+        if stage == CREATING:
+            state["draft"] = _draft_json(self.delivery.find(intent))
+        elif stage in (DRAFTED, SENDING):
+            state["draft"] = _draft_json(self.mailbox.draft(str(intent["draft_id"])))
+        return state
 
     def diff(
         self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
     ) -> list[Change]:
         key = note_key(ctx.config)
-        return NoteDiff(self.name, key, ctx, desired.get(key), current[key]).changes()
+        note = desired.get(key)
+        return note_changes(
+            self.name, key, ctx, note, current[key], note_section(ctx.config).resend
+        )
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         step = change.payload
@@ -267,20 +297,26 @@ class InterviewNote(Surface):
             raise PermanentError(f"the note cannot {change.action}", self.name)
         note = change.after
         sender = note.get("from")
-        first = parse_address(str(note["to"][0])).addr_spec if note.get("to") else ""
         attempt = Attempt(
             key=change.key,
             note=content_of(note, str(sender) if sender else None),
             delivery=str(note["delivery"]),
-            search=f"to:{first}" if first else "",
+            interview=note_key(config),
+            interview_start=config.schedule.interview_start.isoformat(),
             content=str(note["content"]),
             at=at,
             may_start=change.action is not Action.RECORD,
         )
-        return self.delivery.deliver(attempt, ledger)
+        adopt = step.adopt if isinstance(step.adopt, dict) else None
+        return self.delivery.deliver(attempt, ledger, adopt)
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         state = current.get(note_key(config)) or {}
+        if state.get("stage", "none") == "none" and state.get("prior"):
+            state = state["prior"]  # the note of this interview before its company/time changed
+        elif state.get("stage", "none") == "none" and state.get("receipt"):
+            stage = state["receipt"]["intent"].get("stage")
+            return [f"{stage}, per this machine's note receipt (the state database has no record)"]
         intent = state.get("intent") or {}
         stage = state.get("stage", "none")
         subject = f"“{intent.get('subject', '')}”"
@@ -295,6 +331,14 @@ class InterviewNote(Surface):
         if stage == DELETED:
             return ["the draft aligner made was deleted by revert"]
         return [f"delivery in progress ({stage}); the next run finishes it"]
+
+
+def _latest(entries: Mapping[str, dict[str, Json]]) -> tuple[str, dict[str, Json]] | None:
+    """The receipt of the note that started last, among those that got anywhere."""
+    started = [(k, e) for k, e in entries.items() if e.get("stage")]
+    if not started:
+        return None
+    return max(started, key=lambda item: str(item[1].get("started_at") or ""))
 
 
 def _draft_json(found: DraftRef | None) -> Json:

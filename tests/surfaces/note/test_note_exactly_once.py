@@ -14,7 +14,7 @@ import pytest
 from aligner.core.rehearsal import sandbox_settings
 from aligner.core.session import open_session
 from aligner.sandbox.server import Sandbox
-from aligner.surfaces.note.message import NOTE_HEADER, NoteContent, build_message, encode_raw
+from aligner.surfaces.note.message import NoteContent, build_message, encode_raw
 from aligner.theme.validation import load_theme
 from aligner.vendors.google.client import build_service, execute
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
@@ -27,6 +27,7 @@ from tests.surfaces.note.note_helpers import (
     aligner_drafts,
     calls,
     mailbox,
+    note_draft_ids,
     note_theme,
     sent,
 )
@@ -201,7 +202,7 @@ def test_a_draft_whose_answer_was_lost_is_never_made_again_once_it_left_drafts(
     sandbox.inject("gmail.drafts.create", "drop")
     assert aligner("apply", now=DUE).exit_code == 1
     box = mailbox(sandbox)
-    [draft_id] = [d for d, m in box.drafts.items() if NOTE_HEADER in box.messages[m].parsed]
+    [draft_id] = note_draft_ids(sandbox)
     if person == "sends":
         box.send_draft(draft_id)
     else:

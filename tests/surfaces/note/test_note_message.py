@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aligner.surfaces.note.message import (
-    NOTE_HEADER,
     AddressError,
     NoteContent,
     address_problem,
@@ -67,8 +66,19 @@ def test_addresses_that_do_not(text: str) -> None:
 def test_text_only_without_the_signature() -> None:
     message = parsed(NoteContent(("sam@example.com",), (), "Hi", "Hello\n"))
     assert message.get_content_type() == "text/plain"
-    assert message[NOTE_HEADER] == "tok"
-    assert "Cc" not in message and "Message-ID" not in message
+    assert message["Message-ID"] == "<tok@localhost>"  # no sender known: a neutral domain
+    assert "Cc" not in message
+
+
+def test_the_message_id_is_neutral_and_on_the_senders_domain() -> None:
+    note = NoteContent(("sam@example.com",), (), "Hi", "Hello\n", sender="Alex <alex@mail.test>")
+    message = parsed(note, "0123abcd")
+    assert message["Message-ID"] == "<0123abcd@mail.test>"
+    assert all(not name.lower().startswith("x-") for name in message)
+    unicode = NoteContent(("sam@example.com",), (), "Hi", "Hello\n", sender="alex@bücher.example")
+    assert parsed(unicode, "ab")["Message-ID"] == "<ab@xn--bcher-kva.example>"
+    given = parsed(note, "<given@example.net>")
+    assert given["Message-ID"] == "<given@example.net>"
 
 
 def test_alternative_parts_with_the_signature() -> None:

@@ -22,6 +22,7 @@ from tests.surfaces.note.note_helpers import (
     calls,
     html_part,
     mailbox,
+    note_draft_ids,
     note_theme,
     sent,
     text_part,
@@ -113,7 +114,7 @@ def test_editing_the_note_after_delivery_does_not_deliver_again(
 def test_a_draft_the_person_deleted_is_not_recreated(draft_note: Aligner, sandbox: Sandbox) -> None:
     draft_note("apply", now=DUE)
     box = mailbox(sandbox)
-    [draft_id] = [d for d, m in box.drafts.items() if "X-Aligner-Note" in box.messages[m].parsed]
+    [draft_id] = note_draft_ids(sandbox)
     box.delete_draft(draft_id)
     result = draft_note("apply", now=LATER)
     assert result.exit_code == 0, result.output
@@ -209,7 +210,7 @@ def test_revert_deletes_the_unsent_draft(draft_note: Aligner, sandbox: Sandbox) 
 def test_revert_leaves_a_draft_edited_by_hand(draft_note: Aligner, sandbox: Sandbox) -> None:
     draft_note("apply", now=DUE)
     box = mailbox(sandbox)
-    [draft_id] = [d for d, m in box.drafts.items() if "X-Aligner-Note" in box.messages[m].parsed]
+    [draft_id] = note_draft_ids(sandbox)
     box.edit_draft(draft_id, "Hi Sam, my own words now.\n")
     result = draft_note("revert", now=LATER)
     assert result.exit_code == 0, result.output

@@ -16,16 +16,22 @@ Sources, per behaviour:
   allow format FULL", https://qiita.com/n0bisuke/items/f8eb4b3abe5fae7c9a4a);
 - a sent draft disappears from drafts and appears as a SENT message with a new Gmail id ("When
   the draft is sent, the draft is automatically deleted and a new message with an updated ID is
-  created with the SENT system label": https://developers.google.com/gmail/api/guides/drafts);
-  the draft id then answers 404 (follows from the deletion);
-- that message carries a new Message-ID header, Gmail replacing the client's on send: reported,
-  not documented (no public issue thread found; observed on real sends);
-- a draft keeps the raw message it was created with; editing it (drafts.update, or by hand in
-  the web UI) gives it a new message id under the same draft id ("the underlying message IDs
-  change every time the message is replaced": the drafts guide above);
+  created with the SENT system label", https://developers.google.com/workspace/gmail/api/guides/drafts);
+  the draft id then answers 404. The sent copy gets a new Message-ID header here: whether Gmail
+  keeps a client's Message-ID on send is not documented (its SMTP side replaces ids it finds
+  invalid and keeps the old one as X-Google-Original-Message-ID), so the fake takes the case a
+  client must survive, and aligner relies on its Message-ID only while the message is a draft;
+- a draft keeps the raw message it was created with, headers included, Message-ID too ("You can
+  retrieve the current MIME message contained in the draft by calling drafts.get with the
+  parameter format=raw", same guide); Gmail adds a Message-ID when the client gave none. Editing
+  it (drafts.update, or by hand in the web UI) gives it a new message id under the same draft id;
+  the web UI keeps only the addressing headers and gives the draft a Message-ID of its own;
+- drafts.list takes `q` in the Gmail search box format, e.g. `rfc822msgid:<id@example.com>`, and
+  gmail.compose may call drafts.list and drafts.get
+  (https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.drafts/list);
 - list results without matches have no `drafts` / `messages` key, only `resultSizeEstimate: 0`
   (observed, not documented: JSON leaves empty lists out);
-- `q` supports the common search operators (see gmail.query).
+- `q` supports the common search operators (see query.py).
 
 Operations are named "gmail.getProfile", "gmail.drafts.<method>", "gmail.messages.<method>"
 for the request log and faults. Paths under /gmail/v1/users/ that are not these are left to the
@@ -153,12 +159,12 @@ class GmailMailService(Service):
 
     def edit_draft(self, draft_id: str, text: str) -> str:
         """The person rewrites a draft in the web UI: new message id, same draft id, and the
-        web UI keeps only the addressing headers (so aligner's token header is gone)."""
+        web UI keeps only the addressing headers and gives the draft a new Message-ID."""
         old = self.messages.pop(self.drafts[draft_id])
         kept = [line for line in header_lines(old.raw) if header_name(line) in UI_KEEPS]
         body = base64.encodebytes(text.encode("utf-8"))
         raw = b"\r\n".join([*kept, *TEXT_PLAIN]) + b"\r\n\r\n" + body
-        stored = self._store(raw, {"DRAFT"}, old.thread_id)
+        stored = self._store(with_message_id(raw), {"DRAFT"}, old.thread_id)
         self.drafts[draft_id] = stored.id
         return stored.id
 
@@ -187,6 +193,10 @@ class GmailMailService(Service):
 
     def draft_messages(self) -> list[EmailMessage]:
         return [self.messages[m].parsed for m in self.drafts.values()]
+
+    def raw_messages(self) -> list[bytes]:
+        """Every stored message exactly as kept (drafts and sent), for byte-level checks."""
+        return [m.raw for m in self.messages.values()]
 
     def sent_messages(self) -> list[EmailMessage]:
         return [m.parsed for m in self.messages.values() if "SENT" in m.labels]

@@ -113,8 +113,10 @@ def _holds(term: Term, item: Indexed) -> bool:
         return value.lower() in header.lower()
     if term.op == "subject":
         return _contains(item.subject, value, term.phrase)
-    if term.op == "rfc822msgid":
-        return value.strip("<>").lower() in item.message_id.lower()
+    if term.op == "rfc822msgid":  # the whole Message-ID, with or without its angle brackets
+        return (
+            bool(value) and value.strip("<>").lower() == item.message_id.strip().strip("<>").lower()
+        )
     if term.op == "after":
         return item.internal_ms >= _instant_ms(value)
     if term.op == "before":
