@@ -72,9 +72,11 @@ class State:
         return self._settings
 
     def theme(
-        self, config: Path | None, *, strict: bool = True, quiet: bool = False
+        self, config: Path | None, *, strict: bool = True, quiet: bool = False, at: str | None = ""
     ) -> CheckedTheme:
-        checked = load_theme(self.settings(config).config, strict=strict)
+        """`at`: the moment (as for resolve_now) whose story is checked; "" checks none."""
+        now = None if at == "" else functools.partial(resolve_now, self.settings(config), at=at)
+        checked = load_theme(self.settings(config).config, strict=strict, now=now)
         for warning in () if quiet else checked.warnings:  # cron would mail them every run
             self.output.error(f"warning: {warning}")
         return checked
@@ -177,7 +179,7 @@ def init(state: State, path: Path | None, force: bool, config_path: Path | None)
 @handled
 def validate(state: State, config_path: Path | None) -> None:
     """Check the theme file; exit 2 with one line per problem."""
-    checked = state.theme(config_path)
+    checked = state.theme(config_path, at=None)
     state.output.print(
         f"{state.settings().config}: valid — “{checked.config.theme.name}”, "
         f"{window_line(checked.config)}"
@@ -216,7 +218,7 @@ def plan(
     quiet: bool = False,  # only through `apply --dry-run --quiet`
 ) -> None:
     """Show what apply would change, reading every surface and writing nothing."""
-    config = state.theme(config_path, quiet=quiet).config
+    config = state.theme(config_path, quiet=quiet, at=at).config
     settings = state.settings()
     now = state.now(config, at, quiet=quiet)
     with open_session(settings, config, lock=False) as session:
