@@ -68,7 +68,9 @@ def time_budget(seconds: float = MAX_SECONDS) -> Iterator[None]:
 def check_deadline() -> None:
     deadline = _deadline.get()
     if deadline is not None and time.monotonic() > deadline:
-        raise TemplateLimitError(f"took longer than {MAX_SECONDS:g} s to render")
+        raise TemplateLimitError(
+            f"took longer than {MAX_SECONDS:g} s to render (the limit for all texts of a theme)"
+        )
 
 
 _SIZED = (str, bytes, dict, list, tuple, set, frozenset)
@@ -125,20 +127,8 @@ def limited_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def is_plain(value: Any) -> bool:
-    """Values a template may hold: text, numbers, dates, metrics and collections of them."""
-    from aligner.theme.templates import MetricView
-
-    return value is None or isinstance(
-        value,
-        str | int | float | date | datetime | clock_time | MetricView | dict | list | tuple,
-    )
-
-
-def is_printable(value: Any) -> bool:
-    from aligner.theme.templates import MetricView
-
-    return value is None or isinstance(value, str | int | float | date | clock_time | MetricView)
+PRINTABLE: tuple[type, ...] = (type(None), str, int, float, date, datetime, clock_time)
+PLAIN = (*PRINTABLE, dict, list, tuple)  # what a template may hold (with the views it is given)
 
 
 def _template_tracer(frame: FrameType, event: str, arg: Any) -> Any:
@@ -169,14 +159,17 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "/", "//", "%", "+"})
 
-    def __init__(self) -> None:
+    def __init__(self, views: tuple[type, ...] = ()) -> None:
+        """`views`: the classes of the plain objects the context offers (printable too)."""
         super().__init__(
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
             loader=DictLoader({}),
-            finalize=_finalize,
+            finalize=self._finalize,
         )
+        self.printable = (*PRINTABLE, *views)
+        self.plain = (*PLAIN, *views)
         for name in ("namespace", "lipsum", "cycler", "joiner"):
             self.globals.pop(name, None)
         self.filters = {name: limited_filter(name, f) for name, f in self.filters.items()}
@@ -192,8 +185,21 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
             return False
         owner = getattr(value, "__self__", None)
         if callable(value):  # a method of a plain value, such as str.upper or datetime.strftime
-            return owner is not None and not isinstance(owner, type) and is_plain(owner)
-        return is_plain(value)
+            return owner is not None and not isinstance(owner, type) and self.is_plain(owner)
+        return self.is_plain(value)
+
+    def is_plain(self, value: Any) -> bool:
+        return isinstance(value, self.plain)
+
+    def _finalize(self, value: Any) -> Any:
+        """Only text, numbers, dates and the views print: never a repr such as <… at 0x…>."""
+        if isinstance(value, Undefined):
+            value._fail_with_undefined_error()
+        if not isinstance(value, self.printable):
+            raise TemplateLimitError(
+                f"cannot print a {type(value).__name__}; print text, a number, a date or a metric"
+            )
+        return value
 
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
         check_deadline()
@@ -263,13 +269,3 @@ def _check_repeat(left: Any, right: Any) -> None:
 def _check_format(text: str) -> None:
     if _BIG_FORMAT.search(text):
         raise TemplateLimitError("a format width or precision is too large")
-
-
-def _finalize(value: Any) -> Any:
-    if isinstance(value, Undefined):
-        value._fail_with_undefined_error()
-    if not is_printable(value):
-        raise TemplateLimitError(
-            f"cannot print a {type(value).__name__}; print text, a number, a date or a metric"
-        )
-    return value

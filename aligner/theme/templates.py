@@ -104,7 +104,7 @@ def _environment(zone_name: str) -> LimitedEnvironment:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
-    env = LimitedEnvironment()
+    env = LimitedEnvironment(views=(MetricView,))
 
     def local(value: datetime, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
         if not isinstance(value, datetime):
@@ -155,13 +155,17 @@ def _render_limited(template: Template, values: dict[str, Any]) -> str:
     """Stream the output, stopping past the size limit or the deadline."""
     parts: list[str] = []
     length = 0
-    with time_budget(), traced():
-        for part in template.generate(values):
-            length += len(part)
-            if length > MAX_OUTPUT:
-                raise TemplateLimitError(f"renders more than {MAX_OUTPUT:,} characters")
-            parts.append(part)
-            check_deadline()
+    stream = template.generate(values)
+    try:
+        with time_budget(), traced():
+            for part in stream:
+                length += len(part)
+                if length > MAX_OUTPUT:
+                    raise TemplateLimitError(f"renders more than {MAX_OUTPUT:,} characters")
+                parts.append(part)
+                check_deadline()
+    finally:
+        stream.close()  # untraced: the deadline must not interrupt the generator's clean-up
     return "".join(parts)
 
 
