@@ -167,7 +167,7 @@ def _child(theme: Path, env: dict[str, str], out: Path) -> None:
 
 
 def _run_one(theme: Path, env: dict[str, str], folder: Path) -> tuple[str, str]:
-    """('ok' | 'internal' | 'hang' | 'memory', detail)."""
+    """('ok' | 'internal' | 'hang' | 'memory', detail), where an ok detail is the exit codes."""
     out = folder / "result.txt"
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
@@ -192,7 +192,7 @@ def _run_one(theme: Path, env: dict[str, str], folder: Path) -> tuple[str, str]:
     detail = out.read_text(encoding="utf-8") if out.exists() else f"child died: {status}"
     if " BAD " in detail or not out.exists():
         return "internal", detail
-    return "ok", ""
+    return "ok", " ".join(line.split()[1] for line in detail.splitlines())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
 
     counts: Counter[str] = Counter()
+    exits: Counter[str] = Counter()  # validate's and plan's exit codes, e.g. "0 0" or "2 2"
     shown: Counter[str] = Counter()
     started = time.monotonic()
     with seeded_sandbox() as box, tempfile.TemporaryDirectory() as tmp:
@@ -224,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             }
             kind, detail = _run_one(theme, env, folder)
             counts[kind] += 1
-            if kind != "ok" and shown[kind] < args.show:
+            if kind == "ok":
+                exits[detail] += 1
+            elif shown[kind] < args.show:
                 shown[kind] += 1
                 print(f"--- {kind} #{index}: {detail}", file=sys.stderr)
     elapsed = time.monotonic() - started
@@ -233,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['internal']} internal errors, {counts['hang']} hangs (>{TIMEOUT_S:g} s), "
         f"{counts['memory']} over {MEMORY_LIMIT // 2**20} MB"
     )
+    codes = ", ".join(f"{n} × {code}" for code, n in exits.most_common())
+    print(f"exit codes of (validate, plan) among the rest: {codes}")
     return 1 if counts["internal"] or counts["hang"] or counts["memory"] else 0
 
 
