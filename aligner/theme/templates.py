@@ -155,7 +155,7 @@ def _render_limited(template: Template, values: dict[str, Any]) -> str:
     """Stream the output, stopping past the size limit or the deadline."""
     parts: list[str] = []
     length = 0
-    stream = template.generate(values)
+    stream = template.generate(values)  # a generator, though typed as an iterator
     try:
         with time_budget(), traced():
             for part in stream:
@@ -165,7 +165,9 @@ def _render_limited(template: Template, values: dict[str, Any]) -> str:
                 parts.append(part)
                 check_deadline()
     finally:
-        stream.close()  # untraced: the deadline must not interrupt the generator's clean-up
+        close = getattr(stream, "close", None)
+        if close is not None:  # untraced: the deadline must not interrupt the clean-up
+            close()
     return "".join(parts)
 
 
