@@ -71,11 +71,14 @@ class State:
         return self._settings
 
     def theme(
-        self, config: Path | None, *, strict: bool = True, quiet: bool = False
+        self, config: Path | None, *, strict: bool = True, quiet: bool = False, at: str | None = ""
     ) -> CheckedTheme:
+        """`at`: the moment (as for resolve_now) whose story is checked; "" checks none."""
+        from aligner.core.session import resolve_now
         from aligner.theme.validation import load_theme
 
-        checked = load_theme(self.settings(config).config, strict=strict)
+        now = None if at == "" else functools.partial(resolve_now, self.settings(config), at=at)
+        checked = load_theme(self.settings(config).config, strict=strict, now=now)
         for warning in () if quiet else checked.warnings:  # cron would mail them every run
             self.output.error(f"warning: {warning}")
         return checked

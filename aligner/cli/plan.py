@@ -40,7 +40,7 @@ def plan(
     quiet: bool = False,  # only through `apply --dry-run --quiet`
 ) -> None:
     """Show what apply would change, reading every surface and writing nothing."""
-    config = state.theme(config_path, quiet=quiet).config
+    config = state.theme(config_path, quiet=quiet, at=at).config
     settings = state.settings()
     now = state.now(config, at, quiet=quiet)
     with open_session(settings, config, lock=False, readonly=True) as session:

@@ -46,7 +46,7 @@ def validate(state: State, config_path: Path | None) -> None:
     """Check the theme file; exit 2 with one line per problem."""
     from aligner.render.text import window_line
 
-    checked = state.theme(config_path)
+    checked = state.theme(config_path, at=None)
     state.output.print(
         f"{state.settings().config}: valid — “{checked.config.theme.name}”, "
         f"{window_line(checked.config)}"

@@ -44,6 +44,8 @@ def _time_text(value: Any) -> Any:
 
 
 TimeText = Annotated[str, BeforeValidator(_time_text)]
+MAX_MAGNITUDE = 1e15  # metric values: finite and printable with thousands separators
+MetricValue = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 Discretion = Literal["error", "warn", "off"]
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -94,8 +96,8 @@ class WindowSection(Section):
 class Metric(Section):
     id: str
     label: str
-    before: float
-    after: float
+    before: MetricValue
+    after: MetricValue
     unit: str = ""
     better: Literal["lower", "higher"] = "lower"
 

@@ -9,15 +9,23 @@ Variables: `theme`, `interview`, `window`, `metrics` (by id). Filters:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateError, TemplateNotFound, Undefined, UndefinedError
 
 from aligner.errors import ConfigError
+from aligner.theme.jinja_limits import (
+    MAX_OUTPUT,
+    LimitedEnvironment,
+    TemplateLimitError,
+    check_deadline,
+    time_budget,
+    traced,
+)
 from aligner.theme.schema import Metric, ThemeConfig
 
 MINUS = "\u2212"
@@ -54,6 +62,8 @@ def metric_pct(metric: Metric) -> str:
     if metric.before == 0:
         return "n/a"
     pct = (metric.after - metric.before) / abs(metric.before) * 100
+    if not math.isfinite(pct):
+        return "n/a"
     return _signed(f"{format_number(round(pct))}%", round(pct))
 
 
@@ -73,7 +83,7 @@ class MetricView:
     after: float
     unit: str
     better: str
-    metric: Metric
+    metric: Metric = field(repr=False)
 
     def __str__(self) -> str:
         return f"{self.label}: {metric_change(self.metric)}"
@@ -86,30 +96,40 @@ def _as_metric(value: Any) -> Metric:
         return value
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()
-    raise TemplateError(f"expected a metric such as metrics.latency, got {value!r}")
+    raise TemplateError(f"expected a metric such as metrics.latency, got a {type(value).__name__}")
 
 
 @lru_cache(maxsize=64)
-def _environment(zone_name: str) -> SandboxedEnvironment:
+def _environment(zone_name: str) -> LimitedEnvironment:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
-    env = SandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    env = LimitedEnvironment(views=(MetricView,))
 
     def local(value: datetime, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
+        if not isinstance(value, datetime):
+            raise TemplateError(f"local: expected a date-time, got a {type(value).__name__}")
         return value.astimezone(zone).strftime(fmt)
 
-    env.filters["change"] = lambda v: metric_change(_as_metric(v))
-    env.filters["delta"] = lambda v: metric_delta(_as_metric(v))
-    env.filters["pct"] = lambda v: metric_pct(_as_metric(v))
-    env.filters["local"] = local
-    env.filters["datetime"] = local
+    env.add_filters(
+        change=lambda v: metric_change(_as_metric(v)),
+        delta=lambda v: metric_delta(_as_metric(v)),
+        pct=lambda v: metric_pct(_as_metric(v)),
+        local=local,
+        datetime=local,
+    )
     return env
 
 
+@lru_cache(maxsize=512)
+def compiled(zone_name: str, source: str) -> Template:
+    """Each text is compiled once per timezone and source, however often it is rendered."""
+    return _environment(zone_name).from_string(source)
+
+
+@lru_cache(maxsize=16)
 def context(config: ThemeConfig) -> dict[str, Any]:
+    """What templates see; built once per theme (templates cannot change it)."""
     sched = config.schedule
     zone = sched.zone
     return {
@@ -131,22 +151,52 @@ def context(config: ThemeConfig) -> dict[str, Any]:
     }
 
 
+def _render_limited(template: Template, values: dict[str, Any]) -> str:
+    """Stream the output, stopping past the size limit or the deadline."""
+    parts: list[str] = []
+    length = 0
+    stream = template.generate(values)  # a generator, though typed as an iterator
+    try:
+        with time_budget(), traced():
+            for part in stream:
+                length += len(part)
+                if length > MAX_OUTPUT:
+                    raise TemplateLimitError(f"renders more than {MAX_OUTPUT:,} characters")
+                parts.append(part)
+                check_deadline()
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:  # untraced: the deadline must not interrupt the clean-up
+            close()
+    return "".join(parts)
+
+
 def render(config: ThemeConfig, field: str, source: str, **extra: Any) -> str:
     """Render one template; any problem is a ConfigError naming `field`."""
-    env = _environment(config.theme.timezone)
     try:
-        return env.from_string(source).render(**context(config), **extra)
+        template = compiled(config.theme.timezone, source)
+        return _render_limited(template, {**context(config), **extra})
     except UndefinedError as exc:
         known = ["theme", "interview", "window"] + [f"metrics.{m.id}" for m in config.metrics]
         message = str(exc.message).replace("'dict object' has no attribute", "unknown name")
         raise ConfigError(f"{field}: {message} (known: {', '.join(known)})") from None
+    except TemplateNotFound as exc:
+        raise ConfigError(
+            f"{field}: template error: a text cannot include or import other templates "
+            f"({exc.name!r})"
+        ) from None
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
         raise ConfigError(f"{field}: template error{where}: {exc.message}") from None
+    except RecursionError:
+        raise ConfigError(f"{field}: template error: it calls itself too deeply") from None
+    except Exception as exc:  # the template's own arithmetic or a filter's argument
+        text = str(exc)[:200]
+        raise ConfigError(f"{field}: template error: {type(exc).__name__}: {text}") from None
 
 
-def referenced_metrics(config: ThemeConfig, source: str) -> set[str]:
+def referenced_metrics(config: ThemeConfig, source: str, **extra: Any) -> set[str]:
     """Which metric ids a template actually uses (by rendering with a recording view)."""
     used: set[str] = set()
 
@@ -161,11 +211,10 @@ def referenced_metrics(config: ThemeConfig, source: str) -> set[str]:
             except KeyError:
                 raise AttributeError(key) from None
 
-    base = context(config)["metrics"]
-    env = _environment(config.theme.timezone)
+    base = context(config)
     try:
-        ctx = {**context(config), "metrics": Recording(base)}
-        env.from_string(source).render(**ctx)
-    except TemplateError:
+        template = compiled(config.theme.timezone, source)
+        _render_limited(template, {**base, **extra, "metrics": Recording(base["metrics"])})
+    except Exception:  # a broken text is reported by `render`; here only the names count
         return used
     return used

@@ -17,9 +17,13 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DURATION = re.compile(
-    r"^(?P<sign>[+-])?\s*(?:(?P<w>\d+)w)?\s*(?:(?P<d>\d+)d)?\s*(?:(?P<h>\d+)h)?\s*"
-    r"(?:(?P<m>\d+)m)?\s*(?:(?P<s>\d+)s)?$"
+    r"^(?P<sign>[+-])?\s*(?:(?P<w>\d{1,12})w)?\s*(?:(?P<d>\d{1,12})d)?\s*"
+    r"(?:(?P<h>\d{1,12})h)?\s*(?:(?P<m>\d{1,12})m)?\s*(?:(?P<s>\d{1,12})s)?$",
+    re.ASCII,
 )
+MAX_DURATION = timedelta(days=366)  # any duration or offset, so every date stays in range
+FIRST_YEAR, LAST_YEAR = 1971, 2200  # every resolved instant lies in these years (UTC)
+MAX_ZONE_NAME = 64
 
 
 class TimeSpecError(ValueError):
@@ -27,12 +31,16 @@ class TimeSpecError(ValueError):
 
 
 def load_zone(name: str) -> ZoneInfo:
-    try:
+    shown = name if len(name) <= MAX_ZONE_NAME else f"{name[:MAX_ZONE_NAME]}…"
+    problem = TimeSpecError(
+        f"unknown timezone {shown!r} (use an IANA name such as 'America/Los_Angeles')"
+    )
+    if len(name) > MAX_ZONE_NAME or not name.isprintable():
+        raise problem
+    try:  # "America" is a folder of zones, a very long name is no file name: both are unknown
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise TimeSpecError(
-            f"unknown timezone {name!r} (use an IANA name such as 'America/Los_Angeles')"
-        ) from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError) as exc:
+        raise problem from exc
 
 
 def is_duration(text: str) -> bool:
@@ -54,12 +62,14 @@ def parse_duration(text: str) -> tuple[int, timedelta]:
         raise TimeSpecError(f"{text!r} is not a duration (examples: '2h', '-90m', '+1d', '-2h30m')")
     sign = -1 if match.group("sign") == "-" else 1
     days = int(match.group("w") or 0) * 7 + int(match.group("d") or 0)
-    elapsed = timedelta(
-        hours=int(match.group("h") or 0),
-        minutes=int(match.group("m") or 0),
-        seconds=int(match.group("s") or 0),
+    seconds = (
+        int(match.group("h") or 0) * 3600
+        + int(match.group("m") or 0) * 60
+        + int(match.group("s") or 0)
     )
-    return sign * days, sign * elapsed
+    if days * 86400 + seconds > MAX_DURATION.total_seconds():
+        raise TimeSpecError(f"{text.strip()!r} is too long (at most {MAX_DURATION.days} days)")
+    return sign * days, sign * timedelta(seconds=seconds)
 
 
 def duration_length(text: str) -> timedelta:
@@ -99,7 +109,7 @@ def parse_instant(text: str, zone: tzinfo, anchor: datetime | None = None) -> da
         if anchor is None:
             raise TimeSpecError(f"{text!r} is relative, but there is nothing to be relative to")
         days, elapsed = parse_duration(text)
-        return shift(anchor, days, elapsed, zone)
+        return _in_range(shift(anchor, days, elapsed, zone), text)
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError as exc:
@@ -107,9 +117,19 @@ def parse_instant(text: str, zone: tzinfo, anchor: datetime | None = None) -> da
             f"{text!r} is not a time (use ISO 8601 like '2026-12-03T10:00', "
             "'2026-12-03T18:00Z', or a duration relative to the interview like '-24h')"
         ) from exc
+    _in_range(parsed, text)
     if parsed.tzinfo is None:
         parsed = localize(parsed, zone)
-    return parsed.astimezone(UTC)
+    return _in_range(parsed.astimezone(UTC), text)
+
+
+def _in_range(moment: datetime, text: str) -> datetime:
+    """Refuse years far from now, so that no later arithmetic leaves datetime's range."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise TimeSpecError(
+            f"{text.strip()!r} is out of range (use a time between {FIRST_YEAR} and {LAST_YEAR})"
+        )
+    return moment
 
 
 def to_utc(value: datetime) -> datetime:

@@ -28,7 +28,7 @@ NOW = datetime(2026, 12, 2, 20, tzinfo=UTC)
 
 def one_error_line(result: Result) -> str:
     assert "Traceback" not in result.output and "internal error" not in result.output
-    errors = [line for line in result.stderr.splitlines() if not line.startswith("note:")]
+    errors = [x for x in result.stderr.splitlines() if not x.startswith(("note:", "warning:"))]
     assert len(errors) == 1, result.stderr
     assert "cannot use the state database" in errors[0]
     return errors[0]

@@ -1,0 +1,139 @@
+"""Issue 11, item 7: rendering a theme's text ends quickly, stays small, prints plain values.
+
+Every limit is a ConfigError naming the field; templates compile once per (timezone, source).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import tomllib
+
+import pytest
+
+from aligner.errors import ConfigError
+from aligner.theme import templates
+from aligner.theme.jinja_limits import MAX_OUTPUT, time_budget
+from aligner.theme.schema import ThemeConfig, parse_config
+from aligner.theme.templates import render
+from tests.conftest import BASE_THEME
+
+CONFIG: ThemeConfig = parse_config(tomllib.loads(BASE_THEME))
+LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}BODY{% endfor %}{% endfor %}"
+
+
+def problem(source: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        render(CONFIG, "slack.status_text", source)
+    (line,) = caught.value.problems
+    assert line.startswith("slack.status_text: ")
+    return line
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (LOOP.replace("BODY", ""), "took longer than 2 s"),
+        (LOOP.replace("BODY", "x"), f"renders more than {MAX_OUTPUT:,} characters"),
+        (
+            "{% set r = range(60000)|list %}"
+            "{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
+            "took longer than 2 s",
+        ),
+    ],
+)
+def test_nested_loops_stop_at_a_limit(source: str, expected: str) -> None:
+    started = time.monotonic()
+    assert expected in problem(source)
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 'a' * 10**10 }}",
+        "{{ ['a'] * 10**10 }}",
+        "{{ '{:999999999}'.format(1) }}",
+        "{{ '{:{}}'.format(1, 999999999) }}",
+        "{{ '%999999999d' % 1 }}",
+        "{{ '%*d' % (999999999, 1) }}",
+        "{{ 'x'|center(10**9) }}",
+        "{{ 'x'|indent(999999999) }}",
+        "{{ 10**(10**6) }}",
+        "{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f('ab') }}",
+        "{% set a = 'a' * 60000 %}{{ [a, a, a, a]|join }}",
+    ],
+)
+def test_huge_values_are_refused_before_they_are_made(source: str) -> None:
+    started = time.monotonic()
+    assert "template error" in problem(source)
+    assert time.monotonic() - started < 1
+
+
+def test_the_time_budget_is_shared_by_the_whole_theme() -> None:
+    slow = "{% for i in range(100000) %}{% for j in range(30) %}{% endfor %}{% endfor %}"
+    started = time.monotonic()
+    with time_budget(0.5), pytest.raises(ConfigError):
+        for _ in range(20):
+            render(CONFIG, "calendar.blocks[0].title", slow)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ interview.starts_at.tzinfo.from_file }}",
+        "{{ interview.starts_at.tzinfo }}",
+        "{{ interview.starts_at.fromtimestamp }}",
+        "{{ metrics.latency.metric }}",
+        "{{ theme.name.upper }}",
+        "{{ theme }}",
+        "{{ range(3)|list }}",
+        "{{ lipsum() }}",
+        "{{ namespace() }}",
+    ],
+)
+def test_only_plain_values_are_printed(source: str) -> None:
+    assert "0x" not in problem(source)
+
+
+def test_plain_values_still_render() -> None:
+    source = (
+        "{{ theme.name|upper }} {{ metrics.latency }} {{ metrics.throughput|change }} "
+        "{{ interview.starts_at|local('%A %H:%M') }} {{ window.end.strftime('%d %b') }} "
+        "{{ '{:,}'.format(3400000) }} {{ interview.starts_at.year }} {{ 2**10 }}"
+    )
+    assert render(CONFIG, "f", source) == (
+        "OPTIMIZING INFERENCE PIPELINES p50 latency: 28 ms → 19 ms (−32%) "
+        "3,400 QPS → 4,700 QPS (+38%) Thursday 10:00 03 Dec 3,400,000 2026 1024"
+    )
+
+
+def test_a_text_is_compiled_once() -> None:
+    templates.compiled.cache_clear()
+    for _ in range(5):
+        render(CONFIG, "f", "{{ theme.name }} once")
+    info = templates.compiled.cache_info()
+    assert (info.misses, info.hits) == (1, 4)
+
+
+def test_the_context_is_built_once_per_theme() -> None:
+    templates.context.cache_clear()
+    for _ in range(3):
+        render(CONFIG, "f", "{{ theme.name }}")
+    assert templates.context.cache_info().misses == 1
+
+
+def test_a_render_stopped_at_the_deadline_is_cleaned_up_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Closing the stopped template's generator must not run under the expired deadline: that
+    raised again inside the clean-up and printed a traceback (found by the 2,000-theme run)."""
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    for _ in range(30):
+        with time_budget(0.005), pytest.raises(ConfigError, match="took longer"):
+            render(CONFIG, "slack.status_text", LOOP.replace("BODY", "x"))
+    gc.collect()
+    assert unraisable == []
