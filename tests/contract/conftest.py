@@ -43,9 +43,7 @@ from aligner.vendors.slack.settings import SlackSettings
 
 # The environment before tests/conftest.py's autouse fixture empties it, test by test.
 STARTUP_ENV = {
-    k: v
-    for k, v in os.environ.items()
-    if k.startswith("ALIGNER_") or k.lower().endswith("_proxy")
+    k: v for k, v in os.environ.items() if k.startswith("ALIGNER_") or k.lower().endswith("_proxy")
 }
 LIVE_FLAG = "ALIGNER_LIVE"
 GOOGLE_VARIABLES = ("ALIGNER_GOOGLE_ACCESS_TOKEN", "ALIGNER_GOOGLE_CREDENTIALS")
@@ -92,9 +90,7 @@ class GoogleTarget:
 
         if api not in self._services:
             version = "v3" if api == "calendar" else "v1"
-            self._services[api] = build_service(
-                self.settings, api, version, SURFACE, GOOGLE_SCOPES
-            )
+            self._services[api] = build_service(self.settings, api, version, SURFACE, GOOGLE_SCOPES)
         return self._services[api]
 
     @property

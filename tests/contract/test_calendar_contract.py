@@ -120,7 +120,9 @@ def test_a_deleted_event_is_revived_under_its_id_or_refused_as_aligner_expects(
         return
     assert revived["id"] == event["id"]
     assert revived["status"] == "confirmed"
-    again = google.run(google.events.get(calendarId="primary", eventId=event["id"]), CALENDAR_EVENTS)
+    again = google.run(
+        google.events.get(calendarId="primary", eventId=event["id"]), CALENDAR_EVENTS
+    )
     assert again["status"] == "confirmed"
 
 
@@ -192,7 +194,8 @@ def test_private_extended_property_filter_is_an_and_and_show_deleted_includes_to
     assert listed(True) == {both["id"]: "confirmed", deleted["id"]: "cancelled"}
     alone = google.run(
         google.events.list(
-            calendarId="primary", privateExtendedProperty=[f"{CONTRACT_PROP}=1", f"contractRun={RUN}"]
+            calendarId="primary",
+            privateExtendedProperty=[f"{CONTRACT_PROP}=1", f"contractRun={RUN}"],
         ),
         CALENDAR_EVENTS,
     )
