@@ -36,7 +36,7 @@ class EventChanged(PermanentError):
 def changed_since_read(event_id: str) -> EventChanged:
     return EventChanged(
         f"event {event_id} changed on the calendar since aligner read it in this run "
-        "(a person edited it); left as it is — the next plan shows the conflict",
+        "(someone edited it); left as it is — the next plan shows the conflict",
         SURFACE,
     )
 
