@@ -265,3 +265,33 @@ def test_id_length_limits(google: Any) -> None:
     assert google.insert(calendarId="primary", body=block("a" * 1024)).execute()["id"]
     assert error(google.insert(calendarId="primary", body=block("a" * 1025))) == (400, "invalid")
     assert google.insert(calendarId="primary", body=block("v0000")).execute()["id"] == "v0000"
+
+
+def test_if_match_guards_patch_update_and_delete_but_not_insert(
+    sandbox: Sandbox, google: Any
+) -> None:
+    """Conditional modification (https://developers.google.com/calendar/api/guides/version-resources):
+    a stale If-Match is 412 for patch, update and delete; the current etag or `*` passes."""
+    event = google.insert(calendarId="primary", body=block()).execute()
+    stale = event["etag"]
+    sandbox.service("calendar").edit_event(event["id"], summary="Edited by hand")
+    current = sandbox.service("calendar").event(event["id"])["etag"]
+
+    def status(request: Any, etag: str) -> int:
+        request.headers["If-Match"] = etag
+        try:
+            request.execute()
+        except HttpError as exc:
+            body = json.loads(exc.content)["error"]
+            assert body["errors"][0]["reason"] == "conditionNotMet"
+            return int(exc.resp.status)
+        return 200
+
+    patch = {"calendarId": "primary", "eventId": event["id"], "body": {"description": "x"}}
+    assert status(google.patch(**patch), stale) == 412
+    assert status(google.update(**{**patch, "body": block(summary="Whole")}), stale) == 412
+    assert status(google.delete(calendarId="primary", eventId=event["id"]), stale) == 412
+    assert sandbox.service("calendar").event(event["id"])["summary"] == "Edited by hand"
+    assert status(google.patch(**patch), current) == 200
+    assert status(google.patch(**patch), "*") == 200
+    assert google.patch(**patch).execute()["description"] == "x"  # no If-Match: unconditional

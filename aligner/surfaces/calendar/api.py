@@ -5,6 +5,12 @@ them: get, list, patch and delete are idempotent, and every insert carries a cli
 so a retried insert whose first attempt was committed answers 409 instead of creating a
 duplicate — which `create` handles like any other known id: a cancelled (deleted) event is
 brought back, a live one is compared and updated.
+
+Patch and delete are conditional: they carry `If-Match` with the etag read in the same run
+(https://developers.google.com/calendar/api/guides/version-resources). A 412 means a person
+changed the event between the read and the write; aligner then writes nothing and says so
+(`EventChanged`). A retried write whose first attempt landed also meets a 412 (the etag moved
+on): the event is read again, and when it already says what aligner asked, that is success.
 """
 
 from __future__ import annotations
@@ -21,6 +27,18 @@ from aligner.vendors.google.scopes import CALENDAR_EVENTS
 SURFACE = "calendar"
 PAGE_SIZE = 2500
 Event = dict[str, Any]
+
+
+class EventChanged(PermanentError):
+    """Google answered 412: the event is no longer the version aligner read in this run."""
+
+
+def changed_since_read(event_id: str) -> EventChanged:
+    return EventChanged(
+        f"event {event_id} changed on the calendar since aligner read it in this run "
+        "(someone edited it); left as it is — the next plan shows the conflict",
+        SURFACE,
+    )
 
 
 class CalendarApi:
@@ -85,7 +103,7 @@ class CalendarApi:
                 continue  # the id is taken but unreadable: try the next one
             if existing.get("status") != "cancelled":
                 return self.reconcile(calendar_id, existing, body)
-            revived = self.revive(calendar_id, candidate, body)
+            revived = self.revive(calendar_id, candidate, body, etag=existing.get("etag"))
             if revived is not None:
                 return revived
         raise PermanentError(
@@ -99,38 +117,73 @@ class CalendarApi:
         wanted = view_of({**existing, **body})
         if same(view_of(existing), wanted) and existing.get("eventType") == body.get("eventType"):
             return existing
-        return self.patch(calendar_id, str(existing["id"]), body)
+        return self.patch(calendar_id, str(existing["id"]), body, etag=existing.get("etag"))
 
-    def revive(self, calendar_id: str, event_id: str, body: Event) -> Event | None:
+    def revive(
+        self, calendar_id: str, event_id: str, body: Event, etag: str | None = None
+    ) -> Event | None:
         """Bring a cancelled event back; None when Google will not (then use a fresh id)."""
         try:
             return self.patch(
-                calendar_id, event_id, {**body, "status": "confirmed"}, expect=(403, 404, 410)
+                calendar_id,
+                event_id,
+                {**body, "status": "confirmed"},
+                etag=etag,
+                expect=(403, 404, 410),
             )
         except GoogleStatus:
             return None
 
     def patch(
-        self, calendar_id: str, event_id: str, body: Event, expect: tuple[int, ...] = ()
+        self,
+        calendar_id: str,
+        event_id: str,
+        body: Event,
+        *,
+        etag: str | None = None,
+        expect: tuple[int, ...] = (),
     ) -> Event:
+        """Patch the fields of `body`; with `etag`, only that version (EventChanged if not)."""
         fields = {k: v for k, v in body.items() if k not in ("id", "eventType")}
-        event: Event = self._run(
-            self.events.patch(
-                calendarId=calendar_id, eventId=event_id, body=fields, sendUpdates="none"
-            ),
-            expect=expect,
+        request = self.events.patch(
+            calendarId=calendar_id, eventId=event_id, body=fields, sendUpdates="none"
         )
+        try:
+            event: Event = self._run(_if_match(request, etag), expect=(*expect, 412))
+        except GoogleStatus as exc:
+            if exc.status != 412:
+                raise
+            now = self.get(calendar_id, event_id)
+            if now is None or not _says(now, body):
+                raise changed_since_read(event_id) from None
+            return now  # an earlier attempt of this same patch landed
         return event
 
-    def delete(self, calendar_id: str, event_id: str) -> None:
-        """Delete; an event already deleted (410) or gone (404) counts as done."""
+    def delete(self, calendar_id: str, event_id: str, etag: str | None = None) -> None:
+        """Delete (only the version `etag`, when given); an event already deleted (410) or
+        gone (404) counts as done."""
+        request = self.events.delete(calendarId=calendar_id, eventId=event_id, sendUpdates="none")
         try:
-            self._run(
-                self.events.delete(calendarId=calendar_id, eventId=event_id, sendUpdates="none"),
-                expect=(404, 410),
-            )
-        except GoogleStatus:
-            return
+            self._run(_if_match(request, etag), expect=(404, 410, 412))
+        except GoogleStatus as exc:
+            if exc.status != 412:
+                return
+            now = self.get(calendar_id, event_id)
+            if now is not None and now.get("status") != "cancelled":
+                raise changed_since_read(event_id) from None
+
+
+def _if_match(request: Any, etag: str | None) -> Any:
+    """A conditional write: googleapiclient sends the request object's headers as they are."""
+    if etag:
+        request.headers["If-Match"] = etag
+    return request
+
+
+def _says(event: Event, body: Event) -> bool:
+    """Whether `event` already holds what `body` asks for (status included)."""
+    wanted = view_of({**event, **body})
+    return same(view_of(event), wanted) and event.get("status") == wanted["status"]
 
 
 def _refusal(exc: GoogleStatus, body: Event) -> Exception:

@@ -76,11 +76,13 @@ WriteOp = Literal["insert", "revive", "update", "replace", "delete"]
 @dataclass(frozen=True)
 class BlockWrite(Payload):
     """How a block's change is written: insert a new event, revive a deleted one, update it,
-    replace it (delete `old_id`, then insert) or delete it."""
+    replace it (delete `old_id`, then insert) or delete it. `etag` is the version of the event
+    (`event_id` or `old_id`) this plan read: the write carries it as `If-Match`."""
 
     op: WriteOp
     event_id: str | None = None
     old_id: str | None = None
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,14 @@ class BlockPlanner:
         if current is not None and current.get("type") == target["type"] and current.get("id"):
             summary = f"{self._say(target)} (bringing back the deleted event)"
             return self._change(
-                key, Action.CREATE, None, target, summary, op="revive", event_id=current["id"]
+                key,
+                Action.CREATE,
+                None,
+                target,
+                summary,
+                op="revive",
+                event_id=current["id"],
+                etag=current.get("etag"),
             )
         return self._change(key, Action.CREATE, None, target, self._say(target), op="insert")
 
@@ -252,7 +261,9 @@ class BlockPlanner:
         op: WriteOp,
         event_id: str | None = None,
         old_id: str | None = None,
+        etag: str | None = None,
     ) -> Change:
+        """A write; it carries the etag of the event it changes (`before`, as read)."""
         shown: tuple[str, ...] = ()
         if action in (Action.UPDATE, Action.REPLACE):
             shown = tuple(preview(before, after, self.zone))
@@ -264,7 +275,7 @@ class BlockPlanner:
             managed(after),
             summary,
             ownership=ownership,
-            payload=BlockWrite(op, event_id, old_id),
+            payload=BlockWrite(op, event_id, old_id, etag or (before or {}).get("etag")),
             preview=shown,
         )
 

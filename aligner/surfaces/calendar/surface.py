@@ -193,7 +193,7 @@ class CalendarBlocks(Surface):
         calendar_id = calendar_section(config).calendar_id
         if write.op in ("delete", "replace"):
             key_id = str(write.event_id if write.op == "delete" else write.old_id)
-            self._delete(config, change.key, key_id, ledger)
+            self._delete(config, change.key, key_id, ledger, write.etag)
             if write.op == "delete":
                 return {"id": key_id, "status": "cancelled", "calendar": calendar_id}
         return {**self._write(config, change, ledger), "calendar": calendar_id}
@@ -218,9 +218,9 @@ class CalendarBlocks(Surface):
         self._pending(ledger, key, view)
         body = event_body(view, config, key)
         if op == "update":
-            event = self.api.patch(calendar_id, str(write.event_id), body)
+            event = self.api.patch(calendar_id, str(write.event_id), body, etag=write.etag)
         elif op == "revive":
-            revived = self.api.revive(calendar_id, str(write.event_id), body)
+            revived = self.api.revive(calendar_id, str(write.event_id), body, etag=write.etag)
             event = revived or self._create(config, key, view, ledger)
         else:
             event = self._create(config, key, view, ledger)
@@ -249,9 +249,11 @@ class CalendarBlocks(Surface):
             _remember(ledger, calendar_id, "refused", refusal.message)
             return event
 
-    def _delete(self, config: ThemeConfig, key: str, event: str, ledger: Ledger) -> None:
+    def _delete(
+        self, config: ThemeConfig, key: str, event: str, ledger: Ledger, etag: str | None
+    ) -> None:
         ledger.save_extra(key, {"pending": {"op": "delete", "id": event}})
-        self.api.delete(calendar_section(config).calendar_id, event)
+        self.api.delete(calendar_section(config).calendar_id, event, etag)
         ledger.save_extra(key, {"pending": None, "deleted": event})
 
     @staticmethod

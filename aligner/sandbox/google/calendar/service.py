@@ -17,7 +17,12 @@ Served under /calendar/v3/ in Google's wire format. Sources, per behaviour:
   documented: https://github.com/googleapis/google-api-python-client/issues/210);
 - list with `privateExtendedProperty` (repeatable, all must match), `timeMin`/`timeMax`,
   `showDeleted`, `eventTypes`, `maxResults` and `pageToken`: events/list;
-- a fresh etag and `updated` on every write: the Event resource's `etag` and `updated`.
+- a fresh etag and `updated` on every write: the Event resource's `etag` and `updated`;
+- conditional modification: patch, update and delete with an `If-Match` header that is not the
+  stored etag answer 412 ("Otherwise, you will get a 412 (Precondition failed) response code",
+  https://developers.google.com/calendar/api/guides/version-resources); insert has none ("There
+  is no support for conditional modifications for insert operations", same page). The guide
+  gives only the status; the body's reason `conditionNotMet` is the sandbox's choice.
 
 Focus time (https://developers.google.com/calendar/api/guides/calendar-status): "only available
 on primary calendars, and to some Google Calendar users"; a Workspace account keeps it. What a
@@ -195,13 +200,16 @@ class CalendarService(Service):
             return self._list(calendar, request)
         if method == "insert":
             return self._insert(calendar, _body(request))
-        if method == "delete":
-            return self._delete(calendar, event_id)
         existing = calendar.events.get(event_id)
         if existing is None:
             return google_error(404, "Not Found")
         if method == "get":
             return Response(200, self._shown(existing))
+        stale = _precondition_failed(request, existing)
+        if stale:
+            return stale
+        if method == "delete":
+            return self._delete(calendar, event_id)
         return self._modify(calendar, existing, _body(request), replace=method == "update")
 
     # -- methods -------------------------------------------------------------------------------
@@ -350,6 +358,21 @@ class CalendarService(Service):
         )
         calendar.events[event["id"]] = event
         return copy.deepcopy(event)
+
+
+def _precondition_failed(request: Request, existing: dict[str, Any]) -> Response | None:
+    """412 when `If-Match` names another version than the stored one (conditional modification:
+    https://developers.google.com/calendar/api/guides/version-resources). `*` matches any
+    version (RFC 9110 §13.1.1); a list of etags is the sandbox's reading of the same RFC. The
+    message and the `conditionNotMet` reason are reported, not documented for Calendar (the
+    guide gives only the status code)."""
+    wanted = request.headers.get("if-match")
+    if wanted is None:
+        return None
+    tags = {tag.strip() for tag in wanted.split(",")}
+    if "*" in tags or existing.get("etag") in tags:
+        return None
+    return google_error(412, "Precondition Failed", "conditionNotMet")
 
 
 def _body(request: Request) -> Any:
