@@ -11,7 +11,6 @@ this module only parses HTTP, keeps the request log, injects faults and serves t
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
