@@ -162,9 +162,7 @@ def test_token_never_appears_in_output_or_state(
             assert wrong.encode() not in path.read_bytes()
 
 
-def test_loopback_calls_never_go_through_a_proxy(
-    gh: Aligner, sandbox: Sandbox, monkeypatch: object
-) -> None:
+def test_loopback_calls_never_go_through_a_proxy(gh: Aligner, sandbox: Sandbox) -> None:
     dead = "http://127.0.0.1:9"
     result = gh("apply", now=DURING, HTTP_PROXY=dead, http_proxy=dead, NO_PROXY="", no_proxy="")
     assert result.exit_code == 0, result.output

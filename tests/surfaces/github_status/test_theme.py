@@ -91,3 +91,18 @@ def test_validate_loads_no_http_client(tmp_path: Path, monkeypatch: pytest.Monke
     assert "aligner.surfaces.github_status.client" not in modules
     assert "urllib.request" not in modules
     assert not {m.split(".")[0] for m in modules} & set(VENDOR_SDKS)
+
+
+def test_plan_loads_the_client_and_still_no_vendor_sdk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    from aligner.sandbox.seed import SANDBOX_ENV
+
+    github_theme(tmp_path)
+    for name, value in {**SANDBOX_ENV(sandbox.url), "ALIGNER_NOW": "-2h"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ALIGNER_STATE_DIR", str(tmp_path / "state"))
+    modules = _imported_by(["plan", "--config", "theme.toml"], tmp_path)
+    assert "aligner.surfaces.github_status.client" in modules
+    assert sandbox.requests("github", "github.viewer")
+    assert not {m.split(".")[0] for m in modules} & set(VENDOR_SDKS)
