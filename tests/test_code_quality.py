@@ -26,7 +26,7 @@ def test_ruff_is_clean() -> None:
 
 def test_mypy_is_clean(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """The cache lives in pytest's cache dir, so a second run is quick (a fresh dir without it)."""
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     folder = cache.mkdir("mypy") if cache is not None else tmp_path / "mypy-cache"
     typed = run("mypy", "--cache-dir", str(folder))
     assert typed.returncode == 0, typed.stdout + typed.stderr
