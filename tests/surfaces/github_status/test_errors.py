@@ -108,3 +108,28 @@ def test_the_sandbox_sends_the_scope_headers(sandbox: Sandbox) -> None:
     sandbox.service("github").add_token("github_pat_fine", LOGIN, scopes=None)
     fine = GraphQL(f"{sandbox.url}graphql", "github_pat_fine", "github")
     assert fine("query { viewer { login } }").scopes is None
+
+
+def test_a_refused_first_write_is_retried_not_called_a_hand_edit(
+    gh: Aligner, sandbox: Sandbox
+) -> None:
+    sandbox.inject("github.changeUserStatus", "status", status=400)
+    assert gh("apply", now=DURING).exit_code == 1
+    retry = gh("apply", now=DURING)
+    assert retry.exit_code == 0, retry.output
+    assert "conflict" not in retry.output
+    assert sandbox.service("github").status(LOGIN)["message"] == THEMED
+    assert gh("apply", now="2026-12-03T20:00:00Z").exit_code == 0
+    assert sandbox.service("github").status(LOGIN) == ORIGINAL
+
+
+def test_an_edit_after_a_refused_first_write_becomes_the_original(
+    gh: Aligner, sandbox: Sandbox
+) -> None:
+    sandbox.inject("github.changeUserStatus", "status", status=400)
+    assert gh("apply", now=DURING).exit_code == 1
+    sandbox.service("github").set_status(LOGIN, "On vacation", ":palm_tree:")
+    assert gh("apply", now=DURING).exit_code == 0
+    assert sandbox.service("github").status(LOGIN)["message"] == THEMED
+    assert gh("apply", now="2026-12-03T20:00:00Z").exit_code == 0
+    assert sandbox.service("github").status(LOGIN)["message"] == "On vacation"
