@@ -11,12 +11,19 @@ from typing import Any
 from aligner.state.settings import SettingsPart
 from aligner.surfaces.base import Account, Surface
 from aligner.surfaces.calendar import CalendarBlocks
+from aligner.surfaces.github_status import GitHubStatus
 from aligner.surfaces.note import InterviewNote
 from aligner.surfaces.signature import GmailSignature
 from aligner.surfaces.slack_status import SlackStatus
 from aligner.theme.schema import Section, ThemeConfig
 
-REGISTRY: tuple[type[Surface], ...] = (SlackStatus, CalendarBlocks, GmailSignature, InterviewNote)
+REGISTRY: tuple[type[Surface], ...] = (
+    SlackStatus,
+    CalendarBlocks,
+    GmailSignature,
+    InterviewNote,
+    GitHubStatus,
+)
 
 
 def by_name(name: str) -> type[Surface]:
