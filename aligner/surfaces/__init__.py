@@ -33,9 +33,9 @@ def by_name(name: str) -> type[Surface]:
     raise KeyError(name)
 
 
-def theme_sections() -> tuple[tuple[str, type[Section]], ...]:
-    """Each surface's theme-file section, by key (the schema is assembled from these)."""
-    return tuple((cls.name, cls.section) for cls in REGISTRY)
+def theme_sections() -> tuple[tuple[str, type[Section], int], ...]:
+    """Each surface's theme-file section: key, model and the schema version that added it."""
+    return tuple((cls.name, cls.section, cls.since) for cls in REGISTRY)
 
 
 def all_accounts() -> tuple[Account, ...]:

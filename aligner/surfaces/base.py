@@ -186,6 +186,7 @@ class Surface(ABC):
     title: ClassVar[str]
     section: ClassVar[type[Section]]  # its theme-file section model
     accounts: ClassVar[tuple[Account, ...]]  # every account it can act as
+    since: ClassVar[int] = 1  # the theme-schema version that added its section
     scopes: ClassVar[tuple[str, ...]] = ()
 
     # -- pure ------------------------------------------------------------------------------

@@ -195,9 +195,13 @@ S = TypeVar("S", bound=Section)
 
 
 @lru_cache(maxsize=8)
-def theme_model(sections: tuple[tuple[str, type[Section]], ...]) -> type[ThemeConfig]:
-    """The model of a whole theme file: the core sections plus one per surface (`key`, model)."""
-    fields: dict[str, Any] = {key: (model, model()) for key, model in sections}
+def theme_model(sections: tuple[tuple[str, type[Section], int], ...]) -> type[ThemeConfig]:
+    """The model of a whole theme file: the core sections plus one per surface (key, model,
+    and the schema version that added it: `since`, for fingerprints older releases wrote)."""
+    fields: dict[str, Any] = {
+        key: (model, Field(default=model(), json_schema_extra={"since": since}))
+        for key, model, since in sections
+    }
     return create_model("ThemeConfig", __base__=ThemeConfig, **fields)
 
 

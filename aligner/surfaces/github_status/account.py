@@ -19,7 +19,7 @@ from aligner.core.doctor import Check, fail, ok
 from aligner.errors import AuthError, SurfaceError
 from aligner.state.credentials import RefusedSecret, origin, write_private
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AuthFlow, AuthTalk
+from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthTalk
 from aligner.surfaces.github_status.settings import TOKEN_FILE, GitHubSettings
 from aligner.theme.schema import ThemeConfig
 
@@ -113,7 +113,9 @@ class GitHubAccount(Account):
     def auth(self) -> AuthFlow:
         return GitHubAuth()
 
-    def doctor(self, settings: Settings, scopes: Mapping[str, Sequence[str]]) -> Iterator[Check]:
+    def doctor(
+        self, settings: Settings, scopes: Mapping[str, Sequence[str]], needs: AccountNeeds
+    ) -> Iterator[Check]:
         github = settings.part(GitHubSettings)
         token = github.github_token
         if token is None:

@@ -118,6 +118,7 @@ class GitHubStatus(Surface):
     title = "GitHub profile status"
     section = GitHubSection
     accounts = (GITHUB,)
+    since = 2  # the [github] section came with theme schema 2
     scopes = ("user",)
 
     def __init__(self, graphql: GraphQL) -> None:

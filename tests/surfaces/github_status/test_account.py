@@ -11,9 +11,9 @@ from click.testing import CliRunner, Result
 from aligner.cli import cli
 from aligner.sandbox.github.service import GITHUB_TOKEN, LOGIN, ORGANIZATION
 from aligner.sandbox.server import Sandbox
+from tests.cli.test_doctor import lines
 from tests.conftest import DURING, Aligner
 from tests.surfaces.github_status.helpers import GITHUB_SECTION, THEMED, github_theme
-from tests.test_doctor import lines
 
 
 @pytest.fixture
