@@ -6,7 +6,8 @@ after every aligner run (see `world.World`).
   5xx and one lost answer on any operation; every answer lost on Calendar and note writes). It
   must pass.
 - `test_lost_answers_on_every_write_keep_the_invariants` also loses every answer of
-  `users.profile.set` and `gmail.sendAs.patch`: issue 11 items 1 and 2 break it today (xfail).
+  `users.profile.set` and `gmail.sendAs.patch`: issue 11 items 1 and 2 break it today (xfail;
+  only with --slow, as a random search it may miss them in a short run).
 - The `test_item_*` tests are the minimal reproductions, written as the same machine's steps.
 
 `--slow` (or ALIGNER_SLOW=1) runs many more and longer examples.
@@ -162,13 +163,12 @@ class EveryAnswerLostMachine(AlignerMachine):
     losable = WRITE_OPERATIONS
 
 
-def machine_settings(slow: bool, *, derandomize: bool = False) -> settings:
+def machine_settings(slow: bool) -> settings:
     return settings(
         max_examples=200 if slow else 15,
         stateful_step_count=40 if slow else 12,
         deadline=None,
         database=None,
-        derandomize=derandomize,
         suppress_health_check=[HealthCheck.too_slow],
     )
 
@@ -179,17 +179,18 @@ def test_every_interleaving_keeps_the_invariants(slow: bool) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # a random search may miss the defect in a given run; test_item_* are strict
     raises=AssertionError,
     reason="issue 11 items 1 and 2: a write whose every answer was lost (users.profile.set, "
     "gmail.sendAs.patch) is never undone, or the original signature is destroyed",
 )
 @pytest.mark.usefixtures("no_backoff")
 def test_lost_answers_on_every_write_keep_the_invariants(slow: bool) -> None:
-    # derandomized: the same examples every run, so the xfail is strict and stable
-    run_state_machine_as_test(
-        EveryAnswerLostMachine, settings=machine_settings(slow, derandomize=True)
-    )
+    """The whole fault set. Only with --slow until items 1 and 2 are fixed: then drop the xfail
+    and the skip, and it joins the default run."""
+    if not slow:
+        pytest.skip("--slow: lost answers on every write (issue 11 items 1 and 2 break it today)")
+    run_state_machine_as_test(EveryAnswerLostMachine, settings=machine_settings(slow))
 
 
 # -- minimal reproductions, as steps of the same machine ----------------------------------------
