@@ -9,7 +9,9 @@ Invariants (each a method of `World` that raises AssertionError with a readable 
   there (aligner never overwrites a person's edit without --force);
 - `check_given_back`: Slack status and Gmail signature show, byte for byte, the original or the
   person's last edit (called after the window once an apply succeeded with no faults pending,
-  and after a successful revert).
+  and after a successful revert);
+- `check_blocks_given_back`: after a successful revert with no faults pending, no calendar block
+  that has yet to start is left, except one the person changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from aligner.sandbox.google.calendar.rules import instant
 from aligner.sandbox.google.calendar.service import CalendarService
 from aligner.sandbox.google.gmail.mail import GmailMailService
 from aligner.sandbox.google.gmail.settings import (
@@ -232,6 +235,8 @@ class World:
         after_window = self.now >= WINDOW_END and args[0] == "apply"
         if result.exit_code == 0 and not pending and (after_window or args[0] == "revert"):
             self.check_given_back(f"after a clean `{' '.join(args)}`")
+        if result.exit_code == 0 and not pending and args[0] == "revert":
+            self.check_blocks_given_back()
         return result.exit_code
 
     # -- a person, by hand ---------------------------------------------------------------------
@@ -359,6 +364,18 @@ class World:
         assert self.signature() == want_signature, self.why(
             f"{when}: the signature shows {self.signature()!r}, not {want_signature!r}"
         )
+
+    def check_blocks_given_back(self) -> None:
+        """After a clean revert no block that has yet to start is on the calendar, unless the
+        person changed its event (that one stays as the person left it)."""
+        for key in BLOCKS:
+            if key in self.person.blocks:
+                continue
+            for event in self.block_events(key):
+                start = instant(event["start"])
+                assert start is None or start <= self.now, self.why(
+                    f"after a clean revert, block {key} (starting {start}) is still there"
+                )
 
 
 def _private(event: dict[str, Any]) -> dict[str, str]:
