@@ -106,7 +106,7 @@ class AlignerMachine(RuleBasedStateMachine):
     def run(self, command: str) -> None:
         self.world.aligner(command)
 
-    @rule(steps=st.integers(1, 3), then_apply=st.booleans())
+    @rule(steps=st.integers(1, 4), then_apply=st.booleans())
     def clock_forward(self, steps: int, then_apply: bool) -> None:
         """Time only moves forward, across the window's transitions."""
         at = INSTANTS.index(self.world.now)
@@ -160,7 +160,6 @@ class AlignerMachine(RuleBasedStateMachine):
         show a known defect; see `losable`)."""
         self.world.inject(operation, "lost" if operation in self.losable else "drop")
 
-    @rule()
     def heal(self) -> None:
         self.world.heal()
 

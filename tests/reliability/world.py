@@ -31,7 +31,7 @@ from aligner.sandbox.google.gmail.settings import (
     gmail_rewrite,
 )
 from aligner.sandbox.seed import EMAIL, SANDBOX_ENV, USER_ID
-from aligner.sandbox.server import Fault, Sandbox
+from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import SlackService
 from aligner.surfaces.calendar.events import BLOCK_PROP, THEME_PROP
 from aligner.surfaces.note.message import NOTE_HEADER
@@ -104,7 +104,7 @@ def fault_options(kind: str) -> dict[str, Any]:
         return {"kind": "status", "status": 503, "retry_after": 0}
     if kind == "drop":  # one answer lost after the write committed (a retry may get through)
         return {"kind": "drop"}
-    if kind == "lost":  # every attempt's answer lost in the next run (see World.inject)
+    if kind == "lost":  # every attempt's answer lost in the next run (faults last one run)
         return {"kind": "drop", "times": 100}
     raise ValueError(kind)
 
@@ -148,7 +148,6 @@ class World:
         self.now = INSTANTS[0]
         self.box.clock.pinned = self.now
         self.log: list[str] = []  # what happened, for failure messages
-        self.lost: list[Fault] = []  # "every answer lost" faults: they last one aligner run
 
     # -- the services --------------------------------------------------------------------------
 
@@ -202,9 +201,7 @@ class World:
 
     def inject(self, operation: str, kind: str) -> None:
         options = fault_options(kind)
-        fault = self.box.inject(operation, options.pop("kind"), **options)
-        if kind == "lost":
-            self.lost.append(fault)
+        self.box.inject(operation, options.pop("kind"), **options)
         self.log.append(f"fault: {kind} on {operation}")
 
     def heal(self) -> None:
@@ -226,7 +223,7 @@ class World:
         """Run `aligner <args>` now; after it, check every invariant; return the exit code."""
         pending = self.faults_pending()
         result = self.run(*args, now=self.now.isoformat())
-        for fault in self.lost:  # the network is back for the next run
+        for fault in self.box.faults:  # a fault lasts one run: the network is back for the next
             fault.times = 0
         self.log.append(f"aligner {' '.join(args)} -> {result.exit_code}")
         assert result.exit_code in (0, 1), result.output  # never a usage or config error
