@@ -24,6 +24,22 @@ REPO = Path(__file__).resolve().parent.parent
 settings.register_profile("aligner", deadline=None, database=None)
 settings.load_profile("aligner")
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=os.environ.get("ALIGNER_SLOW") == "1",
+        help="Run the reliability suite (tests/reliability) longer; also ALIGNER_SLOW=1.",
+    )
+
+
+@pytest.fixture
+def slow(request: pytest.FixtureRequest) -> bool:
+    """Whether --slow (or ALIGNER_SLOW=1) asked for the long reliability runs."""
+    return bool(request.config.getoption("--slow"))
+
+
 BASE_THEME = """
 [theme]
 name = "Optimizing inference pipelines"
