@@ -6,8 +6,7 @@ after every aligner run (see `world.World`).
   5xx and one lost answer on any operation; every answer lost on Calendar and note writes). It
   must pass.
 - `test_lost_answers_on_every_write_keep_the_invariants` also loses every answer of
-  `users.profile.set` and `gmail.sendAs.patch`: issue 11 items 1 and 2 break it today (xfail;
-  only with --slow, as a random search it may miss them in a short run).
+  `users.profile.set` and `gmail.sendAs.patch` (issue 11 items 1 and 2 broke it before).
 - The `test_item_*` tests are the minimal reproductions, written as the same machine's steps.
 
 `--slow` (or ALIGNER_SLOW=1) runs many more and longer examples.
@@ -191,18 +190,9 @@ def test_every_interleaving_keeps_the_invariants(slow: bool) -> None:
     run_state_machine_as_test(AlignerMachine, settings=machine_settings(slow))
 
 
-@pytest.mark.xfail(
-    strict=False,  # a random search may miss the defect in a given run; test_item_* are strict
-    raises=AssertionError,
-    reason="issue 11 items 1 and 2: a write whose every answer was lost (users.profile.set, "
-    "gmail.sendAs.patch) is never undone, or the original signature is destroyed",
-)
 @pytest.mark.usefixtures("no_backoff")
 def test_lost_answers_on_every_write_keep_the_invariants(slow: bool) -> None:
-    """The whole fault set. Only with --slow until items 1 and 2 are fixed: then drop the xfail
-    and the skip, and it joins the default run."""
-    if not slow:
-        pytest.skip("--slow: lost answers on every write (issue 11 items 1 and 2 break it today)")
+    """The whole fault set, every answer of every write lost included."""
     run_state_machine_as_test(EveryAnswerLostMachine, settings=machine_settings(slow))
 
 
@@ -224,11 +214,6 @@ DURING = 3  # steps from INSTANTS[0] to 2026-12-03T00:00Z, inside the window
 
 
 @pytest.mark.usefixtures("no_backoff")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 11 item 1: a lost answer to gmail.sendAs.patch destroys the original signature",
-)
 @pytest.mark.parametrize("mode", ["append", "replace"])
 def test_item_1_lost_signature_answer_then_the_timeline_gives_back_the_exact_original(
     mode: str,
@@ -246,12 +231,6 @@ def test_item_1_lost_signature_answer_then_the_timeline_gives_back_the_exact_ori
 
 
 @pytest.mark.usefixtures("no_backoff")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 11 item 2: a write whose answer was lost, then a first run after the window, "
-    "is never undone",
-)
 @pytest.mark.parametrize("operation", ["users.profile.set", "gmail.sendAs.patch"])
 def test_item_2_lost_answer_then_first_run_after_the_window_gives_back(operation: str) -> None:
     replay(
