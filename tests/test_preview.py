@@ -85,6 +85,8 @@ def test_preview_writes_one_self_contained_page_of_the_example(tmp_path: Path) -
     # nothing is loaded from anywhere: no scripts, stylesheets, fonts or images, and a CSP says so
     assert not re.search(r"<script|<link|<img|@import|url\(|https?://", page, re.IGNORECASE)
     assert "default-src 'none'" in html.unescape(page)
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert "&#34;" not in style and "&gt;" not in style  # CSS is raw text: never HTML-escaped
 
 
 def test_colleagues_see_private_blocks_as_busy_and_you_see_their_titles(tmp_path: Path) -> None:

@@ -88,3 +88,14 @@ def test_the_check_catches_a_page_that_reaches_out(browser: Browser, tmp_path: P
     assert "broken" in visit.errors
     with pytest.raises(AssertionError):
         assert_clean(visit)
+
+
+def test_the_onepager_html_in_chromium(browser: Browser, tmp_path: Path) -> None:
+    out = tmp_path / "onepager.html"
+    result = CliRunner().invoke(cli, ["onepager", "--config", str(EXAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    visit = browser.visit(out.as_uri(), width=390)
+    assert_clean(visit)
+    assert_not_blank(visit.screenshot)
+    assert visit.overflow <= 0
+    assert "−9 ms (−32%)" in visit.text and "Next steps".upper() in visit.text.upper()

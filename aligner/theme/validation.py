@@ -8,7 +8,8 @@ from pathlib import Path
 from aligner.errors import ConfigError
 from aligner.surfaces import REGISTRY
 from aligner.surfaces.base import Finding
-from aligner.theme.schema import ThemeConfig, load_config
+from aligner.theme.schema import StorySection, ThemeConfig, load_config
+from aligner.theme.templates import render
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,21 @@ class CheckedTheme:
 
 
 def findings(config: ThemeConfig) -> list[Finding]:
-    found: list[Finding] = []
+    found = story_findings(config)
     for cls in REGISTRY:
         if cls.enabled(config):
             found.extend(cls.check(config))
+    return found
+
+
+def story_findings(config: ThemeConfig) -> list[Finding]:
+    """The `[story]` texts (for `aligner onepager`) must render like every other template."""
+    found: list[Finding] = []
+    for key in StorySection.model_fields:
+        try:
+            render(config, f"story.{key}", getattr(config.story, key))
+        except ConfigError as exc:
+            found += [Finding.from_problem(p) for p in exc.problems]
     return found
 
 
