@@ -66,13 +66,20 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour plan/apply/revert output (auto: on a terminal, unless NO_COLOR is set).",
+)
 @click.version_option(__version__, prog_name="aligner")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, color: str) -> None:
     """Keep Slack, Calendar, Gmail signature and a note telling one story for a while."""
-    from aligner.cli.context import State
+    from aligner.cli.context import State, color_choice
 
-    ctx.obj = State(debug)
+    ctx.obj = State(debug, color_choice(color))
 
 
 def main(*args: Any) -> None:
