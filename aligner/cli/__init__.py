@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("plan", "plan", "Show what apply would change; writes nothing."),
     "apply": ("plan", "apply", "Make every surface show what the theme says it should, now."),
     "revert": ("plan", "revert", "Give every surface its original back now."),
+    "completion": ("completion", "completion", "Print the shell completion script."),
     "onepager": ("onepager", "onepager", "Write the impact one-pager (.html, .md or .pdf)."),
     "preview": ("preview", "preview", "Write an HTML page showing what each audience sees."),
     "status": ("status", "status", "Phase, last changes, conflicts, next transitions."),
