@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "completion": ("completion", "completion", "Print the shell completion script."),
     "onepager": ("onepager", "onepager", "Write the impact one-pager (.html, .md or .pdf)."),
     "preview": ("preview", "preview", "Write an HTML page showing what each audience sees."),
+    "resume": ("resume", "resume", "Lift a revert: apply shows the theme again."),
     "status": ("status", "status", "Phase, last changes, conflicts, next transitions."),
     "run": ("run", "run", "Stay running: apply at every transition."),
     "sandbox": ("sandbox", "sandbox", "Serve the fake Slack/Google APIs locally."),

@@ -74,7 +74,7 @@ class Session:
         return Engine(self.config, self.surfaces, self.store)
 
     def reverted_at(self) -> str | None:
-        """A `revert` stays in force for this exact theme until the theme file changes."""
+        """A `revert` stays in force for this exact theme until `resume` (or a theme change)."""
         return reverted_at(self.store, self.config)
 
     def plan(self, now: datetime, *, force: bool = False) -> Plan:
@@ -87,6 +87,13 @@ class Session:
         result = self.engine.apply(plan, now)
         self.prune(now)
         return result
+
+    def resume(self) -> str | None:
+        """Lift a revert (`aligner resume`): the next apply shows the theme again. Returns when
+        the lifted revert was made, or None when none was in force."""
+        when = self.reverted_at()
+        self.store.forget(META, REVERT_KEY)
+        return when
 
     def revert(self, now: datetime) -> ApplyResult:
         plan = self.engine.plan(now, revert=True)
