@@ -49,7 +49,7 @@ def preview(
     if live:
         from aligner.core.session import open_session
 
-        with open_session(state.settings(), config, lock=False) as session:
+        with open_session(state.settings(), config, lock=False, readonly=True) as session:
             plan = session.plan(now)
     page = preview_html(config, now, findings(config), plan)
     try:

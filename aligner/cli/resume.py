@@ -21,8 +21,9 @@ def resume(state: State, config_path: Path | None) -> None:
     from aligner.render.text import local
 
     config = state.theme(config_path, strict=False).config
+    now = state.now(config)
     with open_session(state.settings(), config, lock=True, surfaces={}) as session:
-        when = session.resume()
+        when = session.resume(now)
     if when is None:
         state.output.print("No revert is in force: nothing to resume.")
         return

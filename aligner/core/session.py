@@ -38,7 +38,10 @@ def resolve_now(settings: Settings, config: ThemeConfig, at: str | None = None) 
 
 
 def theme_fingerprint(config: ThemeConfig) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+    """What a revert is tied to. `[story]` (the one-pager's texts) is left out: no surface shows
+    it, so editing it lifts nothing, and themes from before it existed keep their fingerprint."""
+    text = config.model_dump_json(exclude={"story"})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def reverted_at(store: Store, config: ThemeConfig) -> str | None:
@@ -88,11 +91,12 @@ class Session:
         self.prune(now)
         return result
 
-    def resume(self) -> str | None:
+    def resume(self, now: datetime) -> str | None:
         """Lift a revert (`aligner resume`): the next apply shows the theme again. Returns when
         the lifted revert was made, or None when none was in force."""
         when = self.reverted_at()
-        self.store.forget(META, REVERT_KEY)
+        if when is not None:
+            self.store.set_meta(META, REVERT_KEY, {"lifted": when, "at": now.isoformat()}, now)
         return when
 
     def revert(self, now: datetime) -> ApplyResult:

@@ -18,7 +18,7 @@ from aligner.theme.schema import Metric
 from aligner.theme.validation import load_theme
 from tests.conftest import BASE_THEME
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "example.toml"
 STORY_KEYS = ("problem", "hypothesis", "experiment", "implication", "next_steps")
 
@@ -201,3 +201,13 @@ def test_the_example_pdf_is_one_page_holding_every_number(
     image = Image.open(tmp_path / "page.png").convert("L")
     dark = sum(image.histogram()[:128])
     assert dark > image.width * image.height * 0.01  # text and charts, not a blank page
+
+
+def test_editing_the_story_lifts_no_revert() -> None:
+    """No surface shows [story], so a revert (tied to the theme's fingerprint) stays in force."""
+    from aligner.core.session import theme_fingerprint
+    from aligner.theme.schema import StorySection
+
+    config = load_theme(EXAMPLE).config
+    edited = config.model_copy(update={"story": StorySection(problem="Something else.")})
+    assert theme_fingerprint(edited) == theme_fingerprint(config)

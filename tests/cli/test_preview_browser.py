@@ -1,6 +1,6 @@
 """The preview page in a real browser: headless Chromium (Debian's `chromium` package).
 
-Chromium is driven over the DevTools protocol on a pipe (tests/browser.py), so the test sees
+Chromium is driven over the DevTools protocol on a pipe (tests/cli/browser.py), so the test sees
 every request the page makes and every console message or error Chromium logs for it.
 """
 
@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from aligner.cli import cli
 from aligner.theme.validation import load_theme
-from tests.browser import CHROMIUM, Browser, PageVisit
+from tests.cli.browser import CHROMIUM, Browser, PageVisit
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "example.toml"
 ALLOWED_SCHEMES = ("file:", "data:", "about:")  # about:srcdoc is the signature's own frame
 

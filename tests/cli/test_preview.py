@@ -13,7 +13,7 @@ from aligner.cli import cli
 from aligner.sandbox.server import Sandbox
 from tests.conftest import BASE_THEME, Aligner, write_theme
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "example.toml"
 DURING = "-2h"  # the example's interview day, 08:00: inside the window, every block started
 
