@@ -1,4 +1,4 @@
-"""Colour for terminal text: the marks of plan, apply and revert lines, painted.
+"""Colour for terminal text: the marks of plan, apply, revert, status and doctor lines, painted.
 
 The text renderers return plain strings; `paint` adds ANSI colour to the lines whose mark it
 knows (green + for what is added, yellow ~ for what changes, red - for what is taken away or
@@ -12,7 +12,7 @@ import re
 
 import click
 
-_MARKED = re.compile(r"^(\s+)([+~\-!✗✓·])(\s)")
+_MARKED = re.compile(r"^(\s*)([+~\-!✗✓·])(\s)")
 # mark -> (colour, bold, dim)
 STYLES: dict[str, tuple[str | None, bool, bool]] = {
     "+": ("green", False, False),

@@ -103,3 +103,18 @@ def test_on_a_terminal_colour_follows_the_environment(
     output = on_a_terminal(aligner, tmp_path, **variables)
     assert "set status" in output
     assert (ESC in output) is coloured
+
+
+def test_doctor_and_status_are_painted_too(aligner: Aligner) -> None:
+    env = {**aligner.env, "ALIGNER_NOW": DURING, "ALIGNER_SLACK_TOKEN": ""}
+    doctor = CliRunner().invoke(
+        cli, ["--color", "always", "doctor", "--config", str(aligner.config)], env=env
+    )
+    assert "\x1b[32m✓\x1b[0m theme:" in doctor.stdout  # a check that passed
+    assert "\x1b[31m\x1b[1m✗ slack.works" in doctor.stdout  # one that failed, the whole line
+    status = CliRunner().invoke(
+        cli, ["--color", "always", "status", "--config", str(aligner.config)], env=env
+    )
+    assert status.stdout.startswith("\x1b[1m“Optimizing inference pipelines” at")
+    plain = CliRunner().invoke(cli, ["doctor", "--config", str(aligner.config)], env=env)
+    assert ESC not in plain.stdout
