@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("plan", "plan", "Show what apply would change; writes nothing."),
     "apply": ("plan", "apply", "Make every surface show what the theme says it should, now."),
     "revert": ("plan", "revert", "Give every surface its original back now."),
+    "completion": ("completion", "completion", "Print the shell completion script."),
+    "onepager": ("onepager", "onepager", "Write the impact one-pager (.html, .md or .pdf)."),
+    "preview": ("preview", "preview", "Write an HTML page showing what each audience sees."),
+    "resume": ("resume", "resume", "Lift a revert: apply shows the theme again."),
     "status": ("status", "status", "Phase, last changes, conflicts, next transitions."),
     "run": ("run", "run", "Stay running: apply at every transition."),
     "sandbox": ("sandbox", "sandbox", "Serve the fake Slack/Google APIs locally."),
@@ -64,13 +68,20 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour plan/apply/revert output (auto: on a terminal, unless NO_COLOR is set).",
+)
 @click.version_option(__version__, prog_name="aligner")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, color: str) -> None:
     """Keep Slack, Calendar, Gmail signature and a note telling one story for a while."""
-    from aligner.cli.context import State
+    from aligner.cli.context import State, color_choice
 
-    ctx.obj = State(debug)
+    ctx.obj = State(debug, color_choice(color))
 
 
 def main(*args: Any) -> None:

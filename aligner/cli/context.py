@@ -4,6 +4,7 @@ aligner's errors into one clear line and an exit code."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -25,10 +26,14 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
 
 
 class Output:
-    """Prints to stdout/stderr, never a secret: every line is scrubbed of known secret values."""
+    """Prints to stdout/stderr, never a secret: every line is scrubbed of known secret values.
 
-    def __init__(self, secrets: list[str]) -> None:
+    `color`: True paints always, False never, None on a terminal only (click strips the colour
+    of text that goes to a pipe or a file)."""
+
+    def __init__(self, secrets: list[str], color: bool | None = None) -> None:
         self.secrets = [s for s in secrets if len(s) >= 4]
+        self.color = color
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -36,16 +41,35 @@ class Output:
         return text
 
     def print(self, text: str = "") -> None:
-        click.echo(self.scrub(text))
+        click.echo(self.scrub(text), color=self.color)
+
+    def painted(self, text: str) -> None:
+        """Plan/apply text with its marks in colour, when colour is wanted (see `color`)."""
+        if self.color is False:
+            self.print(text)
+            return
+        from aligner.render.color import paint
+
+        self.print(paint(text))
 
     def error(self, text: str) -> None:
         click.echo(self.scrub(text), err=True)
 
 
+def color_choice(mode: str) -> bool | None:
+    """`--color auto|always|never` and NO_COLOR (https://no-color.org): the flag wins; in auto,
+    a non-empty NO_COLOR or TERM=dumb means plain, else colour on a terminal only."""
+    if mode == "always":
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return None
+
+
 class State:
-    def __init__(self, debug: bool) -> None:
+    def __init__(self, debug: bool, color: bool | None = None) -> None:
         self.debug = debug
-        self.output = Output([])
+        self.output = Output([], color)
         self._settings: Settings | None = None
 
     def settings(self, config: Path | None = None) -> Settings:
@@ -65,7 +89,7 @@ class State:
                 problems = [_setting_problem(p) for p in describe_validation_error(exc)]
                 raise ConfigError(problems) from None
             self._settings = base.with_config(config) if config else base
-            self.output = Output(self._settings.secret_values())
+            self.output = Output(self._settings.secret_values(), self.output.color)
             for skipped in take_unreadable():  # an unreadable credentials folder: not a crash
                 self.output.error(f"warning: {skipped}")
         return self._settings

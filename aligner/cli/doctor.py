@@ -30,7 +30,7 @@ def doctor(state: State, as_json: bool, config_path: Path | None) -> None:
         state.output.print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         for check in checks:
-            state.output.print(check_line(check))
+            state.output.painted(check_line(check))
     if failed:
         sys.exit(EXIT_FAILED)
 

@@ -50,7 +50,7 @@ def plan(
     if as_json:
         state.output.print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        state.output.print(plan_text(result, config))
+        state.output.painted(plan_text(result, config))
     if result.errors:
         sys.exit(EXIT_FAILED)
     if detailed_exitcode and result.changes:
@@ -131,7 +131,7 @@ def report(
     if as_json:
         state.output.print(json.dumps(apply_json(result), ensure_ascii=False, indent=2))
     elif not (quiet and not result.written and not result.failed):
-        state.output.print(apply_text(result, session.config, verb))
+        state.output.painted(apply_text(result, session.config, verb))
     if result.failed:
         sys.exit(EXIT_FAILED)
 

@@ -28,4 +28,4 @@ def status(state: State, as_json: bool, config_path: Path | None) -> None:
     if as_json:
         state.output.print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        state.output.print(status_text(data, config))
+        state.output.painted(status_text(data, config))

@@ -151,6 +151,8 @@ def log_apply(
     written, failed = len(result.written), sorted(result.failed)
     message = f"{why}: phase {result.plan.phase}, {written} change{'s' if written != 1 else ''}"
     message += f" applied, failed: {', '.join(failed)}" if failed else " applied"
+    if result.plan.reverted_at:
+        message += f"; reverted since {result.plan.reverted_at} (`aligner resume` lifts it)"
     emit(
         log,
         "reconciled",
@@ -159,5 +161,6 @@ def log_apply(
         phase=result.plan.phase,
         written=written,
         failed=failed,
+        reverted_at=result.plan.reverted_at,
     )
     return frozenset(said)

@@ -43,8 +43,10 @@ def resolve_now(settings: Settings, config: ThemeConfig, at: str | None = None) 
 
 def theme_fingerprint(config: ThemeConfig) -> str:
     """What a revert is tied to: the theme as parsed, keys left at their default excluded, so a
-    release that adds a key (with a default) does not lift a revert in force."""
-    text = json.dumps(config.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    release that adds a key (with a default) does not lift a revert in force. `[story]` (the
+    one-pager's texts) is left out too: no surface shows it, so editing it lifts nothing."""
+    dumped = config.model_dump(mode="json", exclude_defaults=True, exclude={"story"})
+    text = json.dumps(dumped, sort_keys=True)
     return "v2:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -107,7 +109,7 @@ class Session:
         return Engine(self.config, self.surfaces, self.store)
 
     def reverted_at(self) -> str | None:
-        """A `revert` stays in force for this exact theme until the theme file changes."""
+        """A `revert` stays in force for this exact theme until `resume` (or a theme change)."""
         return reverted_at(self.store, self.config)
 
     def plan(self, now: datetime, *, force: bool = False) -> Plan:
@@ -120,6 +122,14 @@ class Session:
         result = self.engine.apply(plan, now)
         self.prune(now)
         return result
+
+    def resume(self, now: datetime) -> str | None:
+        """Lift a revert (`aligner resume`): the next apply shows the theme again. Returns when
+        the lifted revert was made, or None when none was in force."""
+        when = self.reverted_at()
+        if when is not None:
+            self.store.set_meta(META, REVERT_KEY, {"lifted": when, "at": now.isoformat()}, now)
+        return when
 
     def revert(self, now: datetime) -> ApplyResult:
         plan = self.engine.plan(now, revert=True)

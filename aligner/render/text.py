@@ -82,7 +82,7 @@ def closing_line(plan: Plan) -> str:
 def reverted_line(when: str, zone: ZoneInfo) -> str:
     return (
         f"Reverted at {local(datetime.fromisoformat(when), zone)}: aligner gives back and "
-        "sets nothing until the theme file changes."
+        "sets nothing until `aligner resume` (or a change to the theme file)."
     )
 
 

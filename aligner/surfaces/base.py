@@ -9,6 +9,7 @@ here; the rest of aligner reads it through the registry (`aligner.surfaces.REGIS
     doctor checks                `doctor(settings, config)` (the account adds its own)
     sandbox seed                 `seed(box)`
     how rehearse/status show it  `title`, `show(config, current)`
+    how `aligner preview` draws  `preview(config, now)` (a card from surfaces/preview_model.py)
     texts other surfaces use     `provides(config)` (e.g. the email signature the note appends)
 
 Class-level (pure, no I/O, no vendor SDK imported): enabled, check, desired, transitions,
@@ -37,6 +38,7 @@ from aligner.theme.schema import Section, ThemeConfig
 
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
+    from aligner.surfaces.preview_model import PreviewCard
 
 __all__ = [
     "EMAIL_SIGNATURE",
@@ -253,6 +255,12 @@ class Surface(ABC):
         rewrites what it is sent overrides this). The engine uses it to tell the value of
         aligner's own unanswered write from an original, which it must never capture as one."""
         return bool(a == b)
+
+    @classmethod
+    def preview(cls, config: ThemeConfig, now: datetime) -> PreviewCard | None:
+        """What people see of this surface at `now` (for `aligner preview`); pure, may raise
+        ConfigError when a template does not render."""
+        return None
 
     @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:

@@ -1,8 +1,8 @@
 """The theme file: pydantic models, frozen once loaded.
 
-This module holds the core of the schema (`[theme]`, `[interview]`, `[window]`, `[[metrics]]`);
-each surface package brings its own section model, and `theme_model` assembles the whole file's
-model from them (the registry in `aligner.surfaces` says which sections exist).
+This module holds the core of the schema (`[theme]`, `[interview]`, `[window]`, `[[metrics]]`,
+`[story]`); each surface package brings its own section model, and `theme_model` assembles the
+whole file's model from them (the registry in `aligner.surfaces` says which sections exist).
 
 Time fields stay text here (so error messages can quote them); `ThemeConfig.schedule` holds the
 resolved instants of the interview and the window, and `ThemeConfig.instant` resolves any other
@@ -109,6 +109,16 @@ class Metric(Section):
         return value
 
 
+class StorySection(Section):
+    """The impact story `aligner onepager` tells around the metrics (each text a template)."""
+
+    problem: str = ""
+    hypothesis: str = ""
+    experiment: str = ""
+    implication: str = ""
+    next_steps: str = ""
+
+
 @dataclass(frozen=True)
 class Schedule:
     """The resolved instants (all UTC) every surface shares."""
@@ -135,6 +145,7 @@ class ThemeConfig(Section):
     interview: InterviewSection
     window: WindowSection = WindowSection()
     metrics: tuple[Metric, ...] = ()
+    story: StorySection = Field(default=StorySection(), json_schema_extra={"since": 2})
 
     _schedule: Schedule | None = PrivateAttr(default=None)
 

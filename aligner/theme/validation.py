@@ -11,8 +11,9 @@ from aligner.errors import ConfigError
 from aligner.surfaces import REGISTRY
 from aligner.surfaces.base import Finding
 from aligner.theme.jinja_limits import time_budget
-from aligner.theme.schema import ThemeConfig, load_config
+from aligner.theme.schema import StorySection, ThemeConfig, load_config
 from aligner.theme.story import story_findings
+from aligner.theme.templates import render
 
 Now = datetime | Callable[[ThemeConfig], datetime] | None
 
@@ -27,10 +28,22 @@ def findings(config: ThemeConfig, now: datetime | None = None) -> list[Finding]:
     """What the surfaces and the story checks find; all texts share one rendering budget."""
     found: list[Finding] = []
     with time_budget():
+        found.extend(story_text_findings(config))
         for cls in REGISTRY:
             if cls.enabled(config):
                 found.extend(cls.check(config))
         found.extend(story_findings(config, now))
+    return found
+
+
+def story_text_findings(config: ThemeConfig) -> list[Finding]:
+    """The `[story]` texts (for `aligner onepager`) must render like every other template."""
+    found: list[Finding] = []
+    for key in StorySection.model_fields:
+        try:
+            render(config, f"story.{key}", getattr(config.story, key))
+        except ConfigError as exc:
+            found += [Finding.from_problem(p) for p in exc.problems]
     return found
 
 

@@ -485,3 +485,22 @@ def test_a_notice_is_logged_once_not_at_every_drift_check() -> None:
     log_apply(log, ApplyResult(plan, ()), "drift check", said)  # gone, then back: said again
     log_apply(log, result, "drift check", frozenset())
     assert stream.getvalue().count("already drafted") == 2
+
+
+def test_the_log_says_when_a_revert_is_in_force() -> None:
+    import io
+    import json
+    from datetime import UTC, datetime
+
+    from aligner.core.logs import log_apply, setup_logging
+    from aligner.core.model import ApplyResult, Plan
+
+    at = datetime(2026, 12, 3, tzinfo=UTC)
+    for log_format in ("text", "json"):
+        stream = io.StringIO()
+        log = setup_logging(log_format, [], stream)
+        log_apply(log, ApplyResult(Plan(at, "during", (), reverted_at=at.isoformat()), ()), "check")
+        line = stream.getvalue().strip()
+        assert "reverted since 2026-12-03T00:00:00+00:00 (`aligner resume` lifts it)" in line
+        if log_format == "json":
+            assert json.loads(line)["reverted_at"] == at.isoformat()

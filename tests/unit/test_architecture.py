@@ -139,6 +139,7 @@ def _imported_by(args: list[str], cwd: Path) -> list[str]:
         ["validate", "--config", "theme.toml"],
         ["timeline", "--config", "theme.toml"],
         ["status", "--config", "theme.toml"],
+        ["preview", "--config", "theme.toml"],
     ],
     ids=lambda args: args[0],
 )

@@ -125,6 +125,12 @@ class CalendarBlocks(Surface):
             found.append((moment(view["start"]), f"calendar block “{view['title']}” starts"))
         return found
 
+    @classmethod
+    def preview(cls, config: ThemeConfig, now: datetime) -> Any:
+        from aligner.surfaces.calendar.preview import preview
+
+        return preview(config, now)
+
     # -- I/O -------------------------------------------------------------------------------
 
     @classmethod

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, ok
 from aligner.core.model import Action, Change, Json, Record
@@ -202,6 +202,12 @@ class InterviewNote(Surface):
             return []
         verb = "drafted in Gmail" if note_section(config).delivery == "draft" else "sent"
         return [(send_at, f"pre-interview note {verb}")]
+
+    @classmethod
+    def preview(cls, config: ThemeConfig, now: datetime) -> Any:
+        from aligner.surfaces.note.preview import preview
+
+        return preview(config, now)
 
     # -- I/O -------------------------------------------------------------------------------
 

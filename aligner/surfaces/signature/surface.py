@@ -203,6 +203,12 @@ class GmailSignature(Surface):
         return {EMAIL_SIGNATURE: EmailSignature(block, html_to_text(block))}
 
     @classmethod
+    def preview(cls, config: ThemeConfig, now: datetime) -> Any:
+        from aligner.surfaces.signature.preview import preview
+
+        return preview(config, now)
+
+    @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
         from aligner.surfaces.signature.doctor import signature_checks
 

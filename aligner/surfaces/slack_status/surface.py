@@ -120,6 +120,12 @@ class SlackStatus(Surface):
         ]
 
     @classmethod
+    def preview(cls, config: ThemeConfig, now: datetime) -> Any:
+        from aligner.surfaces.slack_status.preview import preview
+
+        return preview(config, now, cls.name)
+
+    @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
         from aligner.surfaces.slack_status.doctor import emoji_check
 

@@ -243,3 +243,21 @@ def test_an_edit_after_a_failed_first_write_becomes_the_original(
     assert sandbox.service("slack").status(USER_ID)["status_text"] == THEMED
     assert aligner("apply", now=AFTER).exit_code == 0
     assert sandbox.service("slack").status(USER_ID)["status_text"] == "On vacation"
+
+
+def test_resume_lifts_a_revert_without_a_theme_edit(aligner: Aligner, sandbox: Sandbox) -> None:
+    aligner("apply", now=DURING)
+    aligner("revert", now=DURING)
+    aligner.config.touch()  # neither touching the file nor a comment lifts it
+    aligner.config.write_text(aligner.config.read_text() + "\n# a comment\n")
+    assert "until `aligner resume`" in aligner("status", now=DURING).stdout
+    sandbox.clear_log()
+    resumed = aligner("resume", now=DURING)
+    assert resumed.exit_code == 0
+    assert resumed.stdout.startswith("Resumed: the revert of Wed 02 Dec 2026 12:00 PST is lifted")
+    assert slack_writes(sandbox) == 0  # resume itself writes nothing
+    assert "Reverted at" not in aligner("status", now=DURING).stdout
+    assert aligner("apply", now=DURING).exit_code == 0
+    assert sandbox.service("slack").status(USER_ID)["status_text"].startswith("Optimizing")
+    again = aligner("resume", now=DURING)
+    assert again.exit_code == 0 and again.stdout == "No revert is in force: nothing to resume.\n"
