@@ -14,6 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def drawn_emoji(code: str) -> str:
+    """An emoji code (`:rocket:`) as a person sees it: Unicode when it is a standard emoji (the
+    Slack/GitHub names are mostly the aliases the `emoji` library knows), else the `:code:`
+    itself (a custom emoji is an image only the service has)."""
+    import emoji as emoji_lib
+
+    if not code:
+        return ""
+    for language in ("alias", "en"):
+        found = emoji_lib.emojize(code, language=language)
+        if found != code:
+            return found
+    return code
+
+
 @dataclass(frozen=True)
 class Showing:
     """Whether the card's content is on the surface at the previewed moment, and when it is."""

@@ -186,6 +186,12 @@ class GitHubStatus(Surface):
         ]
 
     @classmethod
+    def preview(cls, config: ThemeConfig, now: datetime) -> Any:
+        from aligner.surfaces.github_status.preview import preview
+
+        return preview(config, now)
+
+    @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
         """When the status is limited to an organisation: that the organisation resolves."""
         login = section(config).organization
