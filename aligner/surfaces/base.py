@@ -11,9 +11,12 @@ here; the rest of aligner reads it through the registry (`aligner.surfaces.REGIS
     how rehearse/status show it  `title`, `show(config, current)`
     how `aligner preview` draws  `preview(config, now)` (a card from surfaces/preview_model.py)
     texts other surfaces use     `provides(config)` (e.g. the email signature the note appends)
+    whether anything can be due  `idle(config, now, records)` (apply skips an idle surface)
+    how the vendor stores values `same_value(a, b)` (e.g. Gmail's rewrite of a signature)
 
-Class-level (pure, no I/O, no vendor SDK imported): enabled, check, desired, transitions,
-provides. Instance-level (talks to the vendor): connect, read, diff, apply, show.
+Class-level (pure, no I/O, no vendor SDK imported): enabled, check, idle, desired, transitions,
+provides, same_value, preview. Instance-level (talks to the vendor): connect, read, diff, apply,
+show.
 
 `desired(config, now)` maps each item key to the value the surface should show, or None when
 aligner should be absent there. `read` makes read-only calls (ideally one). `diff` turns desired,
