@@ -64,6 +64,7 @@ def test_slack_reads_again_right_before_it_writes(aligner: Aligner, sandbox: San
     assert aligner("apply", now=DURING).exit_code == 0
     assert operations(sandbox, "slack") == [
         "users.profile.get",  # the plan's read
+        "auth.test",  # whose status it is (asked only because there is something to write)
         "users.profile.get",  # the re-read right before the write
         "users.profile.set",
     ]

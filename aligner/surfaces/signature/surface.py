@@ -370,6 +370,15 @@ class GmailSignature(Surface):
             ErrorInfo(exc.status, exc.reason, exc.message, None), self.name, GMAIL_SETTINGS_BASIC
         )
 
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """The Google account's address: the primary send-as address (already read)."""
+        primary = current.get("primary")
+        return str(primary).lower() if primary else None
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        return f"Google account {account}"
+
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         address = signature_section(config).send_as or current.get("primary") or ""
         for known, signature in current.get("send_as", {}).items():

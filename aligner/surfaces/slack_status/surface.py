@@ -6,6 +6,11 @@ in the same run; if it changed, a person edited it in between: aligner writes no
 so (`StatusChanged`), and the next run sees the edit. The race is narrowed, not closed: an edit
 landing between that re-read and the write (milliseconds apart) is still overwritten, and then
 shows as aligner's own value. One extra read per write; runs with nothing to write read once.
+
+The account (`account_id`: "TEAM/USER" from auth.test) costs a call of its own — users.profile.get
+does not say whose profile it is — so it is asked only in runs that have something to write, give
+back or report here: a run with nothing to do stays one call, and a token switched to another user
+is noticed before anything is written or called a hand edit (that is a change to report).
 """
 
 from __future__ import annotations
@@ -94,6 +99,7 @@ class SlackStatus(Surface):
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._account: str | None = None
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -208,6 +214,18 @@ class SlackStatus(Surface):
         }
         response = self._call("users_profile_set", profile=profile)
         return status_of(response.get("profile") or profile)
+
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """ "TEAM_ID/USER_ID" from auth.test, asked once per run and only when `needed`."""
+        if self._account is None and needed:
+            who = self._call("auth_test")
+            self._account = f"{who.get('team_id')}/{who.get('user_id')}"
+        return self._account
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        team, _, user = account.partition("/")
+        return f"Slack user {user} in workspace {team}"
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         return [describe(current.get(KEY), config.zone)]
