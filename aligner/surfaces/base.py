@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMAIL_SIGNATURE",
+    "STORE_OPTION",
     "Account",
     "AccountNeeds",
     "AuthFlow",
@@ -108,6 +109,14 @@ class AuthOption:
     is_flag: bool = False
     flag_value: Any = None  # a value when the option is given bare (e.g. `--token`)
     path: bool = False  # a file path
+
+
+STORE_OPTION = AuthOption(
+    "--store",
+    "Where to keep the credential: file (default, a private 0600 file) or keyring (the OS "
+    "keychain; needs the keyring package).",
+    default="file",
+)
 
 
 class AuthTalk(Protocol):

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.errors import AuthError, SurfaceError
-from aligner.state.credentials import RefusedSecret, origin, write_private
+from aligner.state.credentials import RefusedSecret, keep_credential, origin, write_private
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthTalk
+from aligner.surfaces.base import STORE_OPTION, Account, AccountNeeds, AuthFlow, AuthTalk
 from aligner.surfaces.github_status.settings import TOKEN_FILE, GitHubSettings
 from aligner.theme.schema import ThemeConfig
 
@@ -77,6 +77,7 @@ class GitHubAuth(AuthFlow):
         "Store a GitHub personal access token (read from standard input or a hidden prompt), "
         "checked with viewer { login }."
     )
+    options = (STORE_OPTION,)
 
     def run(
         self,
@@ -93,8 +94,14 @@ class GitHubAuth(AuthFlow):
             raise AuthError("no token given: paste a GitHub personal access token", NAME)
         identity = inspect_token(github, token)
         require_usable(identity, list(scopes) or ["user"])
-        path = store_token(github, token)
-        talk.say(f"Stored the GitHub token for {identity.login} at {path} (mode 0600).")
+        where = keep_credential(
+            github.credentials_dir,
+            "github_token",
+            TOKEN_FILE,
+            token,
+            str(options.get("store") or "file"),
+        )
+        talk.say(f"Stored the GitHub token for {identity.login} at {where}.")
         if identity.scopes is None:
             talk.warn(f"note: {FINE_GRAINED_NOTE}")
         if origin(github, "github_token").startswith(("$", ".env")):

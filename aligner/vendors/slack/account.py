@@ -7,12 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.errors import ConfigError, SurfaceError
-from aligner.state.credentials import RefusedSecret, origin
+from aligner.state.credentials import RefusedSecret, keep_credential, origin
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthOption, AuthTalk
+from aligner.surfaces.base import (
+    STORE_OPTION,
+    Account,
+    AccountNeeds,
+    AuthFlow,
+    AuthOption,
+    AuthTalk,
+)
 from aligner.theme.schema import ThemeConfig
 from aligner.vendors.slack import oauth
-from aligner.vendors.slack.settings import SlackSettings
+from aligner.vendors.slack.settings import TOKEN_FILE, SlackSettings
 
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
@@ -36,6 +43,7 @@ class SlackAuth(AuthFlow):
             "Loopback port; must match your app's redirect URL.",
             default=oauth.DEFAULT_PORT,
         ),
+        STORE_OPTION,
     )
 
     def run(
@@ -61,10 +69,14 @@ class SlackAuth(AuthFlow):
         talk.keep_secret(token)
         identity = oauth.inspect_token(slack, token or "")
         oauth.require_usable(identity, needed)
-        path = oauth.store_token(slack, token or "")
-        talk.say(
-            f"Stored the Slack token for {identity.user} in {identity.team} at {path} (mode 0600)."
+        where = keep_credential(
+            slack.credentials_dir,
+            "slack_token",
+            TOKEN_FILE,
+            token or "",
+            str(options.get("store") or "file"),
         )
+        talk.say(f"Stored the Slack token for {identity.user} in {identity.team} at {where}.")
         if oauth.origin_is_environment(slack):
             talk.warn(
                 "note: ALIGNER_SLACK_TOKEN is set in the environment or .env and wins over the "
