@@ -35,7 +35,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource
 
-from aligner.errors import AuthError
+from aligner.errors import AuthError, ConfigError
 
 ENV_PREFIX = "ALIGNER_"
 
@@ -187,6 +187,14 @@ def store_in_keyring(folder: Path, name: str, value: str) -> str:
 STORES = ("file", "keyring")
 
 
+def chosen_store(value: object) -> str:
+    """`--store` as given (checked before any sign-in starts): "file" or "keyring"."""
+    store = str(value or "file")
+    if store not in STORES:
+        raise ConfigError(f"--store: {store!r} is not one of {', '.join(STORES)}")
+    return store
+
+
 def keep_credential(folder: Path, name: str, filename: str, value: str, store: str) -> str:
     """Store a credential `aligner auth` got where the person asked (`--store`): a private file
     (the default) or the OS keychain. Returns where, for the message. A token file an earlier
@@ -195,8 +203,6 @@ def keep_credential(folder: Path, name: str, filename: str, value: str, store: s
         where = store_in_keyring(folder, name, value)
         (folder / filename).unlink(missing_ok=True)
         return where
-    if store != "file":
-        raise AuthError(f"--store: {store!r} is not one of {', '.join(STORES)}")
     path = folder / filename
     write_private(path, value + "\n")
     return f"{path} (mode 0600)"

@@ -135,3 +135,12 @@ def test_github_token_in_the_keychain(
     assert not (tmp_path / "creds" / "github-token").exists()
     assert gh("apply", now=DURING).exit_code == 0
     assert sandbox.service("github").status("alex") is not None
+
+
+def test_an_unknown_store_is_refused_before_asking_for_the_token(
+    slack_aligner: Aligner, sandbox: Sandbox
+) -> None:
+    result = auth(slack_aligner, "slack", SLACK_TOKEN, "--token", "--store", "keychain")
+    assert result.exit_code == 2
+    assert "--store: 'keychain' is not one of file, keyring" in result.output
+    assert sandbox.requests("slack", "auth.test") == []

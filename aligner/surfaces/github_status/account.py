@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.errors import AuthError, SurfaceError
-from aligner.state.credentials import RefusedSecret, keep_credential, origin, write_private
+from aligner.state.credentials import (
+    RefusedSecret,
+    chosen_store,
+    keep_credential,
+    origin,
+    write_private,
+)
 from aligner.state.settings import Settings
 from aligner.surfaces.base import STORE_OPTION, Account, AccountNeeds, AuthFlow, AuthTalk
 from aligner.surfaces.github_status.settings import TOKEN_FILE, GitHubSettings
@@ -88,6 +94,7 @@ class GitHubAuth(AuthFlow):
         options: Mapping[str, Any],
     ) -> bool:
         github = settings.part(GitHubSettings)
+        store = chosen_store(options.get("store"))
         token = talk.secret("GitHub personal access token (classic, with the user scope)")
         talk.keep_secret(token)
         if not token:
@@ -99,7 +106,7 @@ class GitHubAuth(AuthFlow):
             "github_token",
             TOKEN_FILE,
             token,
-            str(options.get("store") or "file"),
+            store,
         )
         talk.say(f"Stored the GitHub token for {identity.login} at {where}.")
         if identity.scopes is None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.errors import ConfigError, SurfaceError
-from aligner.state.credentials import RefusedSecret, keep_credential, origin
+from aligner.state.credentials import RefusedSecret, chosen_store, keep_credential, origin
 from aligner.state.settings import Settings
 from aligner.surfaces.base import (
     STORE_OPTION,
@@ -55,6 +55,7 @@ class SlackAuth(AuthFlow):
         options: Mapping[str, Any],
     ) -> bool:
         slack = settings.part(SlackSettings)
+        store = chosen_store(options.get("store"))
         needed = oauth.user_scopes(scopes)
         token = options.get("token")
         if token is not None and token != "-":
@@ -74,7 +75,7 @@ class SlackAuth(AuthFlow):
             "slack_token",
             TOKEN_FILE,
             token or "",
-            str(options.get("store") or "file"),
+            store,
         )
         talk.say(f"Stored the Slack token for {identity.user} in {identity.team} at {where}.")
         if oauth.origin_is_environment(slack):
