@@ -27,6 +27,11 @@ from aligner.render.text import apply_text, plan_text
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 3 with changes.")
 @click.option("--force", is_flag=True, help="Also re-assert items a person changed by hand.")
+@click.option(
+    "--adopt-account",
+    is_flag=True,
+    help="A surface whose account changed would start afresh for the new one (preview).",
+)
 @config_option
 @pass_state
 @handled
@@ -37,6 +42,7 @@ def plan(
     detailed_exitcode: bool,
     force: bool,
     config_path: Path | None,
+    adopt_account: bool = False,
     quiet: bool = False,  # only through `apply --dry-run --quiet`
 ) -> None:
     """Show what apply would change, reading every surface and writing nothing."""
@@ -44,7 +50,7 @@ def plan(
     settings = state.settings()
     now = state.now(config, at, quiet=quiet)
     with open_session(settings, config, lock=False, readonly=True) as session:
-        result = session.plan(now, force=force)
+        result = session.plan(now, force=force, adopt_account=adopt_account)
     if quiet and not result.changes and not result.errors:
         return
     if as_json:
@@ -67,6 +73,11 @@ def plan(
     is_flag=True,
     help="Read every surface even when nothing can be due (finds drift after the window).",
 )
+@click.option(
+    "--adopt-account",
+    is_flag=True,
+    help="A surface whose account changed starts afresh for the new one (forgets the old).",
+)
 @config_option
 @click.pass_context
 @handled
@@ -78,6 +89,7 @@ def apply(
     force: bool,
     refresh: bool,
     config_path: Path | None,
+    adopt_account: bool = False,
 ) -> None:
     """Make every surface show what the theme says it should, now."""
     if dry_run:
@@ -88,6 +100,7 @@ def apply(
             detailed_exitcode=False,
             force=force,
             config_path=config_path,
+            adopt_account=adopt_account,
             quiet=quiet,
         )
         return
@@ -97,7 +110,7 @@ def apply(
     now = state.now(config, quiet=quiet)
     busy_at = None if refresh or force else now
     with open_session(settings, config, lock=True, busy_at=busy_at) as session:
-        result = session.apply(now, force=force)
+        result = session.apply(now, force=force, adopt_account=adopt_account)
     report(state, result, session, as_json, quiet)
 
 

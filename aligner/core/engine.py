@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aligner.core.accounts import account_changed, adoption_notice, recorded
 from aligner.core.model import (
     Action,
     ApplyResult,
@@ -62,13 +63,24 @@ class Engine:
     surfaces: Mapping[str, Connected]
     store: Store
 
-    def plan(self, now: datetime, *, force: bool = False, revert: bool = False) -> Plan:
+    def plan(
+        self,
+        now: datetime,
+        *,
+        force: bool = False,
+        revert: bool = False,
+        adopt_account: bool = False,
+    ) -> Plan:
         names = list(self.surfaces)
         with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
-            plans = list(pool.map(lambda n: self._plan_one(n, now, force, revert), names))
+            plans = list(
+                pool.map(lambda n: self._plan_one(n, now, force, revert, adopt_account), names)
+            )
         return Plan(now, self.config.schedule.phase(now), tuple(plans))
 
-    def _plan_one(self, name: str, now: datetime, force: bool, revert: bool) -> SurfacePlan:
+    def _plan_one(
+        self, name: str, now: datetime, force: bool, revert: bool, adopt_account: bool
+    ) -> SurfacePlan:
         surface = self.surfaces[name]
         if isinstance(surface, SurfaceError):
             return SurfacePlan(name, name, error=str(surface))
@@ -76,13 +88,28 @@ class Engine:
             records = self.store.records(name)
             off = revert or not surface.enabled(self.config)
             memory = self.store.metas(name)
-            ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=memory)
             desired = self._desired(surface, now, giving_back=off)
             current = surface.read(self.config, records)
-            changes = surface.diff(ctx, desired, current)
+            found = surface.account_id(current, needed=False)  # free where the read shows it
+            changes: list[Change] | None = None
+            if found is None:
+                ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=memory)
+                changes = surface.diff(ctx, desired, current)
+                found = surface.account_id(current, needed=bool(changes))
+            expected = recorded(self.store, name)
+            adopted = None
+            if found is not None and expected is not None and found != expected:
+                if not adopt_account and any(r.active for r in records.values()):
+                    raise account_changed(surface, expected, found)
+                records, memory, changes, adopted = {}, {}, None, expected  # start afresh
+            if changes is None:
+                ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=memory)
+                changes = surface.diff(ctx, desired, current)
+            if adopted is not None and found is not None:
+                changes = [adoption_notice(surface, adopted, found), *changes]
         except (SurfaceError, ConfigError) as exc:
             return SurfacePlan(name, surface.title, error=str(exc))
-        return SurfacePlan(name, surface.title, tuple(changes))
+        return SurfacePlan(name, surface.title, tuple(changes), account=found, adopted=adopted)
 
     def _desired(self, surface: Surface, now: datetime, *, giving_back: bool) -> dict[str, Json]:
         """Giving back needs no rendering: a theme that no longer renders cannot block it."""

@@ -96,6 +96,8 @@ class SurfacePlan:
     title: str
     changes: tuple[Change, ...] = ()
     error: str | None = None
+    account: str | None = None  # who the surface acted as in this run (`Surface.account_id`)
+    adopted: str | None = None  # the account whose records this run forgets (a new account)
 
     @property
     def writes(self) -> tuple[Change, ...]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 from pydantic_core import to_json  # encodes as model_dump_json did
 
+from aligner.core.accounts import settle as settle_accounts
 from aligner.core.engine import Connected, Engine, surfaces_to_run
 from aligner.core.model import ApplyResult, Plan
 from aligner.errors import ConfigError, SurfaceError
@@ -112,13 +113,19 @@ class Session:
         """A `revert` stays in force for this exact theme until `resume` (or a theme change)."""
         return reverted_at(self.store, self.config)
 
-    def plan(self, now: datetime, *, force: bool = False) -> Plan:
+    def plan(self, now: datetime, *, force: bool = False, adopt_account: bool = False) -> Plan:
+        """`adopt_account`: a surface whose account changed starts afresh (see core/accounts)."""
         when = self.reverted_at()
-        plan = self.engine.plan(now, force=force, revert=when is not None)
+        plan = self.engine.plan(
+            now, force=force, revert=when is not None, adopt_account=adopt_account
+        )
         return replace(plan, reverted_at=when)
 
-    def apply(self, now: datetime, *, force: bool = False) -> ApplyResult:
-        plan = self.plan(now, force=force)
+    def apply(
+        self, now: datetime, *, force: bool = False, adopt_account: bool = False
+    ) -> ApplyResult:
+        plan = self.plan(now, force=force, adopt_account=adopt_account)
+        settle_accounts(self.store, plan, now)
         result = self.engine.apply(plan, now)
         self.prune(now)
         return result
@@ -135,6 +142,7 @@ class Session:
         plan = self.engine.plan(now, revert=True)
         marker = {"theme": theme_fingerprint(self.config), "at": now.isoformat()}
         self.store.set_meta(META, REVERT_KEY, marker, now)
+        settle_accounts(self.store, plan, now)
         result = self.engine.apply(replace(plan, reverted_at=now.isoformat()), now)
         self.prune(now)
         return result

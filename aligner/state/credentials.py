@@ -3,7 +3,10 @@
 Order (first wins): environment variables, a `.env` file in the current directory, the secrets
 directory ALIGNER_SECRETS_DIR (one file per secret, named like the variable — `ALIGNER_SLACK_TOKEN`
 or `aligner_slack_token` — as Docker and Kubernetes mount them), then the files `aligner auth`
-wrote into ALIGNER_CREDENTIALS_DIR (default: the platform's user config dir).
+wrote into ALIGNER_CREDENTIALS_DIR (default: the platform's user config dir), then the OS keychain
+for the secrets `aligner auth … --store keyring` put there (through the optional `keyring`
+package; a small `keyring.json` in the credentials dir lists which, so the keychain is asked
+only for those and never on a machine that did not opt in).
 
 Like ssh, aligner will not use a credential file that is yours and that group or others can
 read. Such a secret becomes a `RefusedSecret`: it carries the fix instead of the value, and
@@ -17,6 +20,7 @@ Files aligner writes are created with mode 0600 from the start.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import stat
@@ -31,7 +35,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource
 
-from aligner.errors import AuthError
+from aligner.errors import AuthError, ConfigError
 
 ENV_PREFIX = "ALIGNER_"
 
@@ -136,6 +140,84 @@ def secrets_in_file(path: Path | None) -> list[str]:
     return [str(data[k]) for k in keys if data.get(k)]
 
 
+# -- the OS keychain (optional) -------------------------------------------------------------------
+
+KEYRING_SERVICE = "aligner"
+KEYRING_INDEX = "keyring.json"  # which settings live in the keychain (names only, no secrets)
+
+
+def _keyring() -> Any:
+    """The `keyring` package, imported only when the keychain is used."""
+    try:
+        return importlib.import_module("keyring")
+    except ImportError:
+        raise AuthError(
+            "--store keyring needs the keyring package (pip install keyring); "
+            "or leave --store out to keep the credential in a private file"
+        ) from None
+
+
+def keyring_names(folder: Path) -> list[str]:
+    try:
+        names = json.loads((folder / KEYRING_INDEX).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        skipped(folder / KEYRING_INDEX, exc if isinstance(exc, OSError) else OSError(0, "damaged"))
+        return []
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def store_in_keyring(folder: Path, name: str, value: str) -> str:
+    """Keep setting `name` in the OS keychain; returns where, for the person."""
+    keyring = _keyring()
+    try:
+        keyring.set_password(KEYRING_SERVICE, ENV_PREFIX + name.upper(), value)
+    except Exception as exc:  # keyring.errors.KeyringError, NoKeyringError, a backend's own
+        raise AuthError(
+            f"the OS keychain refused the credential ({type(exc).__name__}: {exc}); on a "
+            "machine without a keychain leave --store out to keep it in a private file"
+        ) from None
+    names = keyring_names(folder)
+    if name not in names:
+        write_private(folder / KEYRING_INDEX, json.dumps([*names, name]) + "\n")
+    return f"the OS keychain (service {KEYRING_SERVICE!r}, {ENV_PREFIX + name.upper()})"
+
+
+STORES = ("file", "keyring")
+
+
+def chosen_store(value: object) -> str:
+    """`--store` as given (checked before any sign-in starts): "file" or "keyring"."""
+    store = str(value or "file")
+    if store not in STORES:
+        raise ConfigError(f"--store: {store!r} is not one of {', '.join(STORES)}")
+    return store
+
+
+def keep_credential(folder: Path, name: str, filename: str, value: str, store: str) -> str:
+    """Store a credential `aligner auth` got where the person asked (`--store`): a private file
+    (the default) or the OS keychain. Returns where, for the message. A token file an earlier
+    `aligner auth` wrote would win over the keychain, so storing in the keychain removes it."""
+    if store == "keyring":
+        where = store_in_keyring(folder, name, value)
+        (folder / filename).unlink(missing_ok=True)
+        return where
+    path = folder / filename
+    write_private(path, value + "\n")
+    return f"{path} (mode 0600)"
+
+
+def read_keyring(folder: Path, name: str) -> str | None:
+    """A secret `aligner auth --store keyring` kept, or None (a missing keychain is skipped)."""
+    try:
+        value = _keyring().get_password(KEYRING_SERVICE, ENV_PREFIX + name.upper())
+    except Exception as exc:
+        skipped(folder / KEYRING_INDEX, OSError(0, f"the OS keychain: {exc}"))
+        return None
+    return str(value) if value else None
+
+
 # -- settings sources ---------------------------------------------------------------------------
 
 
@@ -184,7 +266,7 @@ class SecretFilesSource(PydanticBaseSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], kind: str) -> None:
         super().__init__(settings_cls)
-        self.kind = kind  # "secrets_dir" | "auth_files"
+        self.kind = kind  # "secrets_dir" | "auth_files" | "keyring"
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # unused: __call__ reads every file at once
@@ -192,6 +274,14 @@ class SecretFilesSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         fields = self.settings_cls.model_fields
         found: dict[str, Any] = {}
+        if self.kind == "keyring":
+            folder = Path(self.current_state.get("credentials_dir") or default_credentials_dir())
+            for name in keyring_names(folder):
+                if name in getattr(self.settings_cls, "auth_files", {}) and name in fields:
+                    value = read_keyring(folder, name)
+                    if value:
+                        found[name] = value
+            return found
         for name, path in self._files():
             if name in fields and path is not None:
                 value = _file_value(path, fields[name])
@@ -259,4 +349,6 @@ def origin(settings: Any, name: str) -> str:
         path = Path(settings.credentials_dir) / auth_files[name]
         if is_readable_file(path):
             return f"{path} (from `aligner auth`)"
+        if name in keyring_names(Path(settings.credentials_dir)):
+            return "the OS keychain (from `aligner auth --store keyring`)"
     return "default"

@@ -64,13 +64,15 @@ class SettingsPart(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment, `.env`, ALIGNER_SECRETS_DIR, then the files `aligner auth` wrote."""
+        """Environment, `.env`, ALIGNER_SECRETS_DIR, the files `aligner auth` wrote, then the
+        OS keychain (only for what `aligner auth --store keyring` put there)."""
         return (
             init_settings,
             env_settings,
             PrivateDotEnvSource(settings_cls),
             SecretFilesSource(settings_cls, "secrets_dir"),
             SecretFilesSource(settings_cls, "auth_files"),
+            SecretFilesSource(settings_cls, "keyring"),
         )
 
     def secret_values(self) -> list[str]:

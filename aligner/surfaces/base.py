@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMAIL_SIGNATURE",
+    "STORE_OPTION",
     "Account",
     "AccountNeeds",
     "AuthFlow",
@@ -111,6 +112,14 @@ class AuthOption:
     is_flag: bool = False
     flag_value: Any = None  # a value when the option is given bare (e.g. `--token`)
     path: bool = False  # a file path
+
+
+STORE_OPTION = AuthOption(
+    "--store",
+    "Where to keep the credential: file (default, a private 0600 file) or keyring (the OS "
+    "keychain; needs the keyring package).",
+    default="file",
+)
 
 
 class AuthTalk(Protocol):
@@ -292,6 +301,21 @@ class Surface(ABC):
 
     @abstractmethod
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json: ...
+
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """Who this surface acts as in this run, as a stable id (e.g. an email address), or
+        None when unknown: then it is not compared. Taken from what `read` returned where the
+        read shows it (no extra call). A surface whose identity costs a call makes it only when
+        `needed` (the run has something to write, give back or report here).
+
+        The engine keeps the id per surface and compares it on every run that reads: a
+        different account stops the surface (see `aligner.core.accounts`)."""
+        return None
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        """The account id as a person reads it in the one line that reports a change."""
+        return account
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         """Lines describing what the surface shows now (for rehearse and status)."""

@@ -17,9 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.errors import AuthError, SurfaceError
-from aligner.state.credentials import RefusedSecret, origin, write_private
+from aligner.state.credentials import (
+    RefusedSecret,
+    chosen_store,
+    keep_credential,
+    origin,
+    write_private,
+)
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthTalk
+from aligner.surfaces.base import STORE_OPTION, Account, AccountNeeds, AuthFlow, AuthTalk
 from aligner.surfaces.github_status.settings import TOKEN_FILE, GitHubSettings
 from aligner.theme.schema import ThemeConfig
 
@@ -77,6 +83,7 @@ class GitHubAuth(AuthFlow):
         "Store a GitHub personal access token (read from standard input or a hidden prompt), "
         "checked with viewer { login }."
     )
+    options = (STORE_OPTION,)
 
     def run(
         self,
@@ -87,14 +94,21 @@ class GitHubAuth(AuthFlow):
         options: Mapping[str, Any],
     ) -> bool:
         github = settings.part(GitHubSettings)
+        store = chosen_store(options.get("store"))
         token = talk.secret("GitHub personal access token (classic, with the user scope)")
         talk.keep_secret(token)
         if not token:
             raise AuthError("no token given: paste a GitHub personal access token", NAME)
         identity = inspect_token(github, token)
         require_usable(identity, list(scopes) or ["user"])
-        path = store_token(github, token)
-        talk.say(f"Stored the GitHub token for {identity.login} at {path} (mode 0600).")
+        where = keep_credential(
+            github.credentials_dir,
+            "github_token",
+            TOKEN_FILE,
+            token,
+            store,
+        )
+        talk.say(f"Stored the GitHub token for {identity.login} at {where}.")
         if identity.scopes is None:
             talk.warn(f"note: {FINE_GRAINED_NOTE}")
         if origin(github, "github_token").startswith(("$", ".env")):

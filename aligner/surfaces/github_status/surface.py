@@ -124,6 +124,7 @@ class GitHubStatus(Surface):
     def __init__(self, graphql: GraphQL) -> None:
         self.graphql = graphql
         self._organization_ids: dict[str, str] = {}
+        self._login: str | None = None
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -234,7 +235,17 @@ class GitHubStatus(Surface):
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         viewer = self.graphql(READ).data.get("viewer") or {}
+        login = viewer.get("login")
+        self._login = str(login).lower() if login else None  # logins ignore case
         return {KEY: status_of(viewer.get("status"))}
+
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """The viewer's login, which the read already returns (no extra call)."""
+        return self._login
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        return f"GitHub user {account}"
 
     def diff(
         self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]

@@ -127,6 +127,23 @@ def resolve_address(configured: str | None, current: Mapping[str, Json]) -> str:
     )
 
 
+class SignatureChanged(PermanentError):
+    """The signature is no longer what the plan read in this run: a person changed it."""
+
+
+def changed_since_read(address: str, action: Action) -> SignatureChanged:
+    then = (
+        "the next run reads it again"
+        if action is Action.SET
+        else ("the next plan shows the conflict")
+    )
+    return SignatureChanged(
+        f"the signature of {address} changed in Gmail since aligner read it in this run "
+        f"(someone edited it); left as it is — {then}",
+        NAME,
+    )
+
+
 class GmailSignature(Surface):
     name = NAME
     title = "Gmail signature"
@@ -300,6 +317,14 @@ class GmailSignature(Surface):
         return replace(change, summary=summary, preview=tuple(preview_lines(before, after)))
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        try:
+            entry = self._execute(
+                self.send_as.get(userId="me", sendAsEmail=change.key), expect=(404,)
+            )
+        except GoogleStatus as exc:
+            raise self._refusal(change.key, exc) from None
+        if (entry.get("signature") or "") != html_of(change.before):  # edited since the read
+            raise changed_since_read(change.key, change.action)
         signature = html_of(change.after)
         request = self.send_as.patch(
             userId="me", sendAsEmail=change.key, body={"signature": signature}
@@ -344,6 +369,15 @@ class GmailSignature(Surface):
         return translate(
             ErrorInfo(exc.status, exc.reason, exc.message, None), self.name, GMAIL_SETTINGS_BASIC
         )
+
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """The Google account's address: the primary send-as address (already read)."""
+        primary = current.get("primary")
+        return str(primary).lower() if primary else None
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        return f"Google account {account}"
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         address = signature_section(config).send_as or current.get("primary") or ""

@@ -1,4 +1,17 @@
-"""Slack status: the theme's text and emoji during the window, expiring at window end."""
+"""Slack status: the theme's text and emoji during the window, expiring at window end.
+
+Slack has no conditional write (no etag, no If-Match on users.profile.set). So right before each
+write aligner reads the status again (users.profile.get) and compares it with what the plan read
+in the same run; if it changed, a person edited it in between: aligner writes nothing and says
+so (`StatusChanged`), and the next run sees the edit. The race is narrowed, not closed: an edit
+landing between that re-read and the write (milliseconds apart) is still overwritten, and then
+shows as aligner's own value. One extra read per write; runs with nothing to write read once.
+
+The account (`account_id`: "TEAM/USER" from auth.test) costs a call of its own — users.profile.get
+does not say whose profile it is — so it is asked only in runs that have something to write, give
+back or report here: a run with nothing to do stays one call, and a token switched to another user
+is noticed before anything is written or called a hand edit (that is a change to report).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +21,9 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check
-from aligner.core.model import Change, Json, Record
+from aligner.core.model import Action, Change, Json, Record
 from aligner.core.ownership import OwnedValue
-from aligner.errors import AuthError, ConfigError
+from aligner.errors import AuthError, ConfigError, PermanentError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
 from aligner.surfaces.slack_status.section import SlackSection
@@ -29,6 +42,23 @@ STATUS_LIMIT = 100
 EMOJI_FORM = re.compile(r"^:[a-z0-9_+'\-]+:$")
 KEY = "status"
 CLEARED: dict[str, Any] = {"text": "", "emoji": "", "expiration": 0}
+
+
+class StatusChanged(PermanentError):
+    """The status is no longer what the plan read in this run: a person changed it."""
+
+
+def changed_since_read(action: Action) -> StatusChanged:
+    then = (
+        "the next run reads it again"
+        if action is Action.SET
+        else "the next plan shows the conflict"
+    )
+    return StatusChanged(
+        "your Slack status changed since aligner read it in this run (someone edited it); "
+        f"left as it is — {then}",
+        SlackStatus.name,
+    )
 
 
 def status_of(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,6 +99,7 @@ class SlackStatus(Surface):
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._account: str | None = None
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -172,6 +203,9 @@ class SlackStatus(Surface):
         return owned.diff(target, current[KEY], record, restore_to, force=ctx.force)
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        shows = status_of(self._call("users_profile_get").get("profile") or {})
+        if shows != status_of_value(change.before):  # edited since the plan's read: theirs
+            raise changed_since_read(change.action)
         status = change.after or CLEARED
         profile = {
             "status_text": status["text"],
@@ -181,6 +215,18 @@ class SlackStatus(Surface):
         response = self._call("users_profile_set", profile=profile)
         return status_of(response.get("profile") or profile)
 
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """ "TEAM_ID/USER_ID" from auth.test, asked once per run and only when `needed`."""
+        if self._account is None and needed:
+            who = self._call("auth_test")
+            self._account = f"{who.get('team_id')}/{who.get('user_id')}"
+        return self._account
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        team, _, user = account.partition("/")
+        return f"Slack user {user} in workspace {team}"
+
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         return [describe(current.get(KEY), config.zone)]
 
@@ -188,6 +234,11 @@ class SlackStatus(Surface):
         from aligner.vendors.slack.client import call
 
         return call(getattr(self.client, method), self.name, **kwargs)
+
+
+def status_of_value(status: Json) -> dict[str, Any]:
+    """A status value as `read` returns it (None, as a plan may carry, is no status)."""
+    return dict(status) if status else dict(CLEARED)
 
 
 def _visible(status: Json, now_ts: float) -> Json:

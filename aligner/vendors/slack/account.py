@@ -7,12 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.errors import ConfigError, SurfaceError
-from aligner.state.credentials import RefusedSecret, origin
+from aligner.state.credentials import RefusedSecret, chosen_store, keep_credential, origin
 from aligner.state.settings import Settings
-from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthOption, AuthTalk
+from aligner.surfaces.base import (
+    STORE_OPTION,
+    Account,
+    AccountNeeds,
+    AuthFlow,
+    AuthOption,
+    AuthTalk,
+)
 from aligner.theme.schema import ThemeConfig
 from aligner.vendors.slack import oauth
-from aligner.vendors.slack.settings import SlackSettings
+from aligner.vendors.slack.settings import TOKEN_FILE, SlackSettings
 
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
@@ -36,6 +43,7 @@ class SlackAuth(AuthFlow):
             "Loopback port; must match your app's redirect URL.",
             default=oauth.DEFAULT_PORT,
         ),
+        STORE_OPTION,
     )
 
     def run(
@@ -47,6 +55,7 @@ class SlackAuth(AuthFlow):
         options: Mapping[str, Any],
     ) -> bool:
         slack = settings.part(SlackSettings)
+        store = chosen_store(options.get("store"))
         needed = oauth.user_scopes(scopes)
         token = options.get("token")
         if token is not None and token != "-":
@@ -61,10 +70,14 @@ class SlackAuth(AuthFlow):
         talk.keep_secret(token)
         identity = oauth.inspect_token(slack, token or "")
         oauth.require_usable(identity, needed)
-        path = oauth.store_token(slack, token or "")
-        talk.say(
-            f"Stored the Slack token for {identity.user} in {identity.team} at {path} (mode 0600)."
+        where = keep_credential(
+            slack.credentials_dir,
+            "slack_token",
+            TOKEN_FILE,
+            token or "",
+            store,
         )
+        talk.say(f"Stored the Slack token for {identity.user} in {identity.team} at {where}.")
         if oauth.origin_is_environment(slack):
             talk.warn(
                 "note: ALIGNER_SLACK_TOKEN is set in the environment or .env and wins over the "
