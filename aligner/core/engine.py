@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -121,18 +122,56 @@ class Engine:
             raise
 
     def apply(self, plan: Plan, now: datetime) -> ApplyResult:
-        outcomes: list[Outcome] = []
+        """Apply each surface's changes in order, the surfaces side by side (a thread each).
+
+        The store serialises its own transactions; outcomes come back in plan order.
+        """
+        runs: list[tuple[Surface, SurfacePlan]] = []
         for surface_plan in plan.surfaces:
             surface = self.surfaces.get(surface_plan.surface)
-            if surface_plan.error or not isinstance(surface, Surface):
-                continue
+            if surface_plan.changes and not surface_plan.error and isinstance(surface, Surface):
+                runs.append((surface, surface_plan))
+        if len(runs) <= 1:
+            done = [self._apply_surface(s, p, now) for s, p in runs]
+        else:
+            with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+                done = list(pool.map(lambda run: self._apply_surface(run[0], run[1], now), runs))
+        return ApplyResult(plan, tuple(o for outcomes in done for o in outcomes))
+
+    def _apply_surface(
+        self, surface: Surface, surface_plan: SurfacePlan, now: datetime
+    ) -> list[Outcome]:
+        """One surface's changes in order; or, for a surface that allows it
+        (`Surface.parallel_writes`), each key's changes in order with up to that many keys
+        written at once. The first key that writes goes alone: what it learns (e.g. that the account
+        refuses a kind of value) serves the rest, as it would one after another."""
+        groups: dict[str, list[tuple[int, Change]]] = {}
+        for index, change in enumerate(surface_plan.changes):
+            groups.setdefault(change.key, []).append((index, change))
+        runs = list(groups.values())
+        stop = threading.Event()  # an auth failure ends the surface's run, as it would in turn
+
+        def run(changes: list[tuple[int, Change]]) -> list[tuple[int, Outcome]]:
             ledger = StoreLedger(self.store, surface_plan.surface, now)
-            for change in surface_plan.changes:
-                outcome = self._apply_one(surface, change, ledger, now)
-                outcomes.append(outcome)
-                if outcome.auth_failed:
+            done: list[tuple[int, Outcome]] = []
+            for index, change in changes:
+                if stop.is_set():
                     break
-        return ApplyResult(plan, tuple(outcomes))
+                outcome = self._apply_one(surface, change, ledger, now)
+                done.append((index, outcome))
+                if outcome.auth_failed:
+                    stop.set()
+            return done
+
+        first = next((i for i, g in enumerate(runs) if any(c.writes for _, c in g)), len(runs))
+        width = min(surface.parallel_writes, len(runs) - first - 1)
+        if width <= 1:
+            results = [run(list(enumerate(surface_plan.changes)))]
+        else:
+            results = [run([c for group in runs[: first + 1] for c in group])]
+            with ThreadPoolExecutor(max_workers=width) as pool:
+                results += pool.map(run, runs[first + 1 :])
+        return [outcome for _, outcome in sorted(o for done in results for o in done)]
 
     def _apply_one(
         self, surface: Surface, change: Change, ledger: StoreLedger, now: datetime

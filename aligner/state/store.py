@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -63,12 +64,17 @@ def _load(text: str | None) -> Json:
 
 
 def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
-    """Any database, JSON or date error becomes one clear StateError line."""
+    """Any database, JSON or date error becomes one clear StateError line.
+
+    Also serialises: the connection is shared by the threads of a parallel apply, so each read
+    and each transaction runs whole under the store's lock (reentrant: methods call methods).
+    """
 
     @functools.wraps(method)
     def wrapper(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return method(self, *args, **kwargs)
+            with self._lock:
+                return method(self, *args, **kwargs)
         except sqlite3.ProgrammingError:  # aligner misused the database: a bug, not damage
             raise
         except (sqlite3.DatabaseError, Unusable, ValueError, TypeError, OSError) as exc:
@@ -83,6 +89,7 @@ class Store:
     def __init__(self, path: Path, *, readonly: bool = False, busy_wait: float = 10.0) -> None:
         self.path = path
         self.database = Database(path, readonly, busy_wait)
+        self._lock = threading.RLock()
         self._db = self._open()
 
     @_guarded
@@ -90,7 +97,8 @@ class Store:
         return self.database.open()
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> Store:
         return self

@@ -202,6 +202,9 @@ class Surface(ABC):
     accounts: ClassVar[tuple[Account, ...]]  # every account it can act as
     since: ClassVar[int] = 1  # the theme-schema version that added its section
     scopes: ClassVar[tuple[str, ...]] = ()
+    # How many of its changes `apply` may write at once (each on its own thread). Above 1 only
+    # when changes to different keys are independent; one key's changes always go in order.
+    parallel_writes: ClassVar[int] = 1
 
     # -- pure ------------------------------------------------------------------------------
 

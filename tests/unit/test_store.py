@@ -81,3 +81,38 @@ def test_schema_is_versioned(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StateError, match="newer aligner"):
         Store(path)
+
+
+def test_one_store_shared_by_threads_keeps_every_write(tmp_path: Path) -> None:
+    """A parallel apply shares one store: its transactions never interleave."""
+    threads, each = 8, 40
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+    with Store(tmp_path / "state.db") as store:
+
+        def work(n: int) -> None:
+            start.wait(timeout=30)
+            try:
+                for i in range(each):
+                    key = f"k{n}-{i}"
+                    store.take_snapshot(f"s{n}", key, "original", NOW, writing="new")
+                    store.save_extra(f"s{n}", key, {"pending": i}, NOW)
+                    store.save_applied(f"s{n}", key, "new", "active", NOW)
+                    store.journal(
+                        Change(f"s{n}", key, "set", "a", "b", "a → b"), "applied", "", NOW
+                    )
+                    assert store.record(f"s{n}", key) is not None
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert errors == []
+        for n in range(threads):
+            records = store.records(f"s{n}")
+            assert len(records) == each
+            assert all(r.applied == "new" and r.snapshot == "original" for r in records.values())
+        assert len(store.entries(limit=threads * each + 1)) == threads * each

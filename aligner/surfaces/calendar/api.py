@@ -15,7 +15,8 @@ on): the event is read again, and when it already says what aligner asked, that 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aligner.errors import PermanentError
@@ -42,16 +43,41 @@ def changed_since_read(event_id: str) -> EventChanged:
 
 
 class CalendarApi:
-    def __init__(self, service: Any) -> None:
-        self.service = service
-        self.events = service.events()
+    """Calendar calls over one client per thread: httplib2 is not thread-safe, so a thread
+    other than the one that built `service` builds its own with `make` (block writes go out
+    from a small pool). Each thread's client keeps its connection between idempotent calls
+    (writes go over a fresh one, see google_transport) until `close`."""
+
+    def __init__(self, service: Any, make: Callable[[], Any] | None = None) -> None:
+        self._make = make
+        self._first = service
+        self._local = threading.local()
+        self._local.service = service
+        self._local.events = service.events()
+
+    @property
+    def service(self) -> Any:
+        service = getattr(self._local, "service", None)
+        if service is None:
+            service = self._make() if self._make is not None else self._first
+            self._local.service = service
+            self._local.events = service.events()
+        return service
+
+    @property
+    def events(self) -> Any:
+        self.service  # noqa: B018  # makes this thread's client when it has none
+        return self._local.events
+
+    def close(self) -> None:
+        """Close this thread's sockets (httplib2 keeps them open between calls)."""
+        service = getattr(self._local, "service", None)
+        if service is not None:
+            service.close()
 
     def _run(self, request: Any, expect: tuple[int, ...] = ()) -> Any:
-        """Every call is safe to repeat. Sockets are closed after each (httplib2 keeps them)."""
-        try:
-            return execute(request, SURFACE, CALENDAR_EVENTS, retry=True, expect=expect)
-        finally:
-            self.service.close()
+        """Every call is safe to repeat."""
+        return execute(request, SURFACE, CALENDAR_EVENTS, retry=True, expect=expect)
 
     # -- reads -------------------------------------------------------------------------------
 

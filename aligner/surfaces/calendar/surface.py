@@ -74,6 +74,7 @@ class CalendarBlocks(Surface):
     section = CalendarSection
     accounts = (GOOGLE,)
     scopes = (CALENDAR_EVENTS,)
+    parallel_writes = 8  # blocks are independent: each has its own key, ids and pending intent
 
     def __init__(self, api: CalendarApi) -> None:
         self.api = api
@@ -154,11 +155,18 @@ class CalendarBlocks(Surface):
         from aligner.vendors.google.client import build_service
 
         google = settings.part(GoogleSettings)
-        return cls(CalendarApi(build_service(google, "calendar", "v3", cls.name, cls.scopes)))
+
+        def make() -> Any:
+            return build_service(google, "calendar", "v3", cls.name, cls.scopes)
+
+        return cls(CalendarApi(make(), make))
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         """One events.list: each block's event (live preferred), None where there is none."""
-        events = [view_of(e) for e in self.api.owned(calendar_section(config).calendar_id)]
+        try:
+            events = [view_of(e) for e in self.api.owned(calendar_section(config).calendar_id)]
+        finally:
+            self.api.close()
         keys = block_keys(config) + [k for k in records if k not in block_keys(config)]
         return {
             key: _event_for(key, events, config.theme.key, records.get(key))
@@ -195,6 +203,12 @@ class CalendarBlocks(Surface):
         return changes
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        try:
+            return self._apply(config, change, ledger)
+        finally:
+            self.api.close()
+
+    def _apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         write = _write_of(change)
         calendar_id = calendar_section(config).calendar_id
         if write.op in ("delete", "replace"):

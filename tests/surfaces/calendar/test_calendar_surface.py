@@ -340,7 +340,8 @@ def test_changing_the_event_type_deletes_and_creates(
     aligner: Aligner, sandbox: Sandbox, theme: Path
 ) -> None:
     assert aligner("apply", now=BEFORE).exit_code == 0
-    old = blocks(sandbox)["mock"]["id"]
+    before = {key: event["id"] for key, event in blocks(sandbox).items()}
+    old = before["mock"]
     theme.write_text(
         theme.read_text().replace('event_type = "focusTime"', 'event_type = "default"')
     )
@@ -349,7 +350,21 @@ def test_changing_the_event_type_deletes_and_creates(
     assert result.exit_code == 0, result.output
     done = writes(sandbox)
     assert len(done) == 6 and ("delete", old) in done
-    assert [op for op, _ in done] == ["delete", "insert"] * 3
+    assert sorted(op for op, _ in done) == ["delete"] * 3 + ["insert"] * 3
+    # blocks may go side by side, but each block's old event goes before its new one
+    order = [
+        (r.operation, r.path.rsplit("/", 1)[1], json.loads(r.body or b"{}"))
+        for r in sandbox.requests("calendar", writes=True)
+    ]
+    for key, event_id in before.items():
+        deleted = order.index(("calendar.events.delete", event_id, {}))
+        created = next(
+            i
+            for i, (op, _, body) in enumerate(order)
+            if op == "calendar.events.insert"
+            and body["extendedProperties"]["private"]["alignerBlock"] == key
+        )
+        assert deleted < created, key
     found = blocks(sandbox)
     assert all(e["eventType"] == "default" for e in found.values())
     assert found["mock"]["id"] != old
