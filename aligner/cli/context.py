@@ -43,8 +43,22 @@ class Output:
     def print(self, text: str = "") -> None:
         click.echo(self.scrub(text), color=self.color)
 
+    def width(self) -> int:
+        """Columns to wrap human text to: the terminal's width, or 100 when piped."""
+        from aligner.render.text import PIPE_WIDTH
+
+        if not sys.stdout.isatty():
+            return PIPE_WIDTH
+        import shutil
+
+        return max(40, shutil.get_terminal_size((PIPE_WIDTH, 24)).columns)
+
     def painted(self, text: str) -> None:
-        """Plan/apply text with its marks in colour, when colour is wanted (see `color`)."""
+        """Human text (plan, apply, status, doctor, rehearse): wrapped to the width (see
+        `width`), with its marks in colour when colour is wanted (see `color`)."""
+        from aligner.render.text import wrap
+
+        text = wrap(text, self.width())
         if self.color is False:
             self.print(text)
             return

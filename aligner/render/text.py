@@ -129,3 +129,30 @@ def apply_text(result: ApplyResult, config: ThemeConfig, verb: str = "Apply") ->
         + (f", {len(result.failed)} surface(s) failed." if result.failed else ".")
     )
     return "\n".join(lines)
+
+
+PIPE_WIDTH = 100  # the widest a line gets when output goes to a pipe or a file
+
+
+def wrap(text: str, width: int = PIPE_WIDTH) -> str:
+    """Each line folded to `width` columns; a continuation is indented past the line's mark."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        stripped = line.lstrip(" ")
+        indent = " " * (len(line) - len(stripped))
+        marked = len(stripped) > 1 and stripped[1] == " " and not stripped[0].isalnum()
+        hang = indent + ("  " if marked else "") + "  "
+        out += textwrap.wrap(
+            stripped,
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=hang,
+            break_long_words=True,
+            break_on_hyphens=False,
+        ) or [line[:width]]
+    return "\n".join(out)
