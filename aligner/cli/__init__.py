@@ -75,13 +75,23 @@ class LazyGroup(click.Group):
     show_default=True,
     help="Colour plan/apply/revert output (auto: on a terminal, unless NO_COLOR is set).",
 )
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(),
+    default=None,
+    help="Theme file, for any command (also accepted after the command).",
+)
 @click.version_option(__version__, prog_name="aligner")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, color: str) -> None:
+def cli(ctx: click.Context, debug: bool, color: str, config_path: str | None) -> None:
     """Keep Slack, Calendar, Gmail signature and a note telling one story for a while."""
+    from pathlib import Path
+
     from aligner.cli.context import State, color_choice
 
-    ctx.obj = State(debug, color_choice(color))
+    ctx.obj = State(debug, color_choice(color), Path(config_path) if config_path else None)
 
 
 def main(*args: Any) -> None:

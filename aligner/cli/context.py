@@ -81,8 +81,11 @@ def color_choice(mode: str) -> bool | None:
 
 
 class State:
-    def __init__(self, debug: bool, color: bool | None = None) -> None:
+    def __init__(
+        self, debug: bool, color: bool | None = None, config_path: Path | None = None
+    ) -> None:
         self.debug = debug
+        self.config_path = config_path  # `aligner -c FILE <command>`
         self.output = Output([], color)
         self._settings: Settings | None = None
 
@@ -171,12 +174,23 @@ def handled(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _config_given_before(ctx: click.Context, _: click.Parameter, value: Path | None) -> Path | None:
+    """`aligner -c theme.toml plan` and `aligner plan -c theme.toml` mean the same; the one
+    nearer the command wins when both are given."""
+    if value is None:
+        state = ctx.find_object(State)
+        return state.config_path if state else None
+    return value
+
+
 def config_option(func: F) -> F:
     return click.option(
+        "-c",
         "--config",
         "config_path",
         type=click.Path(path_type=Path),
         default=None,
+        callback=_config_given_before,
         help="Theme file (default: $ALIGNER_CONFIG or ./config/theme.toml).",
     )(func)
 
