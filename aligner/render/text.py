@@ -54,6 +54,11 @@ def _short(key: str, value: Any, zone: ZoneInfo, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def explains(change: Change) -> bool:
+    """A notice without a key: a surface's explanation of why it has nothing to change."""
+    return not change.writes and not change.key
+
+
 def change_lines(change: Change, zone: ZoneInfo) -> list[str]:
     mark = MARKS.get(change.action, "~")
     lines = [f"  {mark} {change.action} {change.key}: {change.summary}"]
@@ -97,6 +102,10 @@ def plan_text(plan: Plan, config: ThemeConfig) -> str:
             lines.append(f"  ✗ cannot read: {surface.error}")
         elif not surface.changes:
             lines.append("  no changes")
+        explained = [c for c in surface.changes if explains(c)]
+        if explained and len(explained) == len(surface.changes):  # only why there is nothing
+            lines += [f"  no changes: {change.summary}" for change in explained]
+            continue
         for change in surface.changes:
             lines += change_lines(change, zone)
     lines += ["", closing_line(plan)]
@@ -116,6 +125,8 @@ def apply_text(result: ApplyResult, config: ThemeConfig, verb: str = "Apply") ->
         elif change.writes:
             lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
             lines += [f"      note: {note}" for note in outcome.notes]
+        elif explains(change):
+            lines.append(f"  · {change.surface}: {change.summary}")
         else:
             lines.append(
                 f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "
