@@ -115,6 +115,11 @@ def env(sandbox: Sandbox, state_dir: Path) -> dict[str, str]:
     return {**SANDBOX_ENV(sandbox.url), "ALIGNER_STATE_DIR": str(state_dir)}
 
 
+def flat(text: str) -> str:
+    """Text with its line folds undone: plan/apply text wraps at 100 columns in a pipe."""
+    return " ".join(text.split())
+
+
 def write_theme(path: Path, *sections: str) -> Path:
     path.write_text(BASE_THEME + "".join(sections), encoding="utf-8")
     return path

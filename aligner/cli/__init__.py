@@ -46,11 +46,25 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The order `aligner --help` lists commands in: the workflow first, then the rest.
+WORKFLOW = ("init", "validate", "rehearse", "plan", "apply", "revert", "resume")
+
+EPILOG = """\b
+Workflow: init → validate → rehearse → plan → apply → revert → resume
+
+\b
+Exit codes:
+  0  success
+  1  a surface failed (the others still applied), or another run holds the lock
+  2  usage or configuration error (a theme problem, a bad setting, a missing extra)
+  3  `plan --detailed-exitcode`: changes are pending"""
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use (click's documented lazy-loading)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return [*WORKFLOW, *sorted(set(COMMANDS) - set(WORKFLOW))]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
@@ -66,7 +80,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option(
     "--color",
@@ -75,13 +89,23 @@ class LazyGroup(click.Group):
     show_default=True,
     help="Colour plan/apply/revert output (auto: on a terminal, unless NO_COLOR is set).",
 )
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(),
+    default=None,
+    help="Theme file, for any command (also accepted after the command).",
+)
 @click.version_option(__version__, prog_name="aligner")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, color: str) -> None:
+def cli(ctx: click.Context, debug: bool, color: str, config_path: str | None) -> None:
     """Keep Slack, Calendar, Gmail signature and a note telling one story for a while."""
+    from pathlib import Path
+
     from aligner.cli.context import State, color_choice
 
-    ctx.obj = State(debug, color_choice(color))
+    ctx.obj = State(debug, color_choice(color), Path(config_path) if config_path else None)
 
 
 def main(*args: Any) -> None:

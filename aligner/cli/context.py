@@ -43,8 +43,22 @@ class Output:
     def print(self, text: str = "") -> None:
         click.echo(self.scrub(text), color=self.color)
 
+    def width(self) -> int:
+        """Columns to wrap human text to: the terminal's width, or 100 when piped."""
+        from aligner.render.text import PIPE_WIDTH
+
+        if not sys.stdout.isatty():
+            return PIPE_WIDTH
+        import shutil
+
+        return max(40, shutil.get_terminal_size((PIPE_WIDTH, 24)).columns)
+
     def painted(self, text: str) -> None:
-        """Plan/apply text with its marks in colour, when colour is wanted (see `color`)."""
+        """Human text (plan, apply, status, doctor, rehearse): wrapped to the width (see
+        `width`), with its marks in colour when colour is wanted (see `color`)."""
+        from aligner.render.text import wrap
+
+        text = wrap(text, self.width())
         if self.color is False:
             self.print(text)
             return
@@ -67,8 +81,11 @@ def color_choice(mode: str) -> bool | None:
 
 
 class State:
-    def __init__(self, debug: bool, color: bool | None = None) -> None:
+    def __init__(
+        self, debug: bool, color: bool | None = None, config_path: Path | None = None
+    ) -> None:
         self.debug = debug
+        self.config_path = config_path  # `aligner -c FILE <command>`
         self.output = Output([], color)
         self._settings: Settings | None = None
 
@@ -157,12 +174,23 @@ def handled(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _config_given_before(ctx: click.Context, _: click.Parameter, value: Path | None) -> Path | None:
+    """`aligner -c theme.toml plan` and `aligner plan -c theme.toml` mean the same; the one
+    nearer the command wins when both are given."""
+    if value is None:
+        state = ctx.find_object(State)
+        return state.config_path if state else None
+    return value
+
+
 def config_option(func: F) -> F:
     return click.option(
+        "-c",
         "--config",
         "config_path",
         type=click.Path(path_type=Path),
         default=None,
+        callback=_config_given_before,
         help="Theme file (default: $ALIGNER_CONFIG or ./config/theme.toml).",
     )(func)
 

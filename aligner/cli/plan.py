@@ -49,7 +49,12 @@ def plan(
     config = state.theme(config_path, quiet=quiet, at=at).config
     settings = state.settings()
     now = state.now(config, at, quiet=quiet)
-    with open_session(settings, config, lock=False, readonly=True) as session:
+    from aligner.cli.spinner import waiting
+
+    with (
+        open_session(settings, config, lock=False, readonly=True) as session,
+        waiting(_services(session), quiet=quiet, as_json=as_json),
+    ):
         result = session.plan(now, force=force, adopt_account=adopt_account)
     if quiet and not result.changes and not result.errors:
         return
@@ -109,7 +114,12 @@ def apply(
     settings = state.settings()
     now = state.now(config, quiet=quiet)
     busy_at = None if refresh or force else now
-    with open_session(settings, config, lock=True, busy_at=busy_at) as session:
+    from aligner.cli.spinner import waiting
+
+    with (
+        open_session(settings, config, lock=True, busy_at=busy_at) as session,
+        waiting(_services(session), quiet=quiet, as_json=as_json),
+    ):
         result = session.apply(now, force=force, adopt_account=adopt_account)
     report(state, result, session, as_json, quiet)
 
@@ -128,9 +138,19 @@ def revert(state: State, as_json: bool, config_path: Path | None) -> None:
     config = state.theme(config_path, strict=False).config
     settings = state.settings()
     now = state.now(config)
-    with open_session(settings, config, lock=True) as session:
+    from aligner.cli.spinner import waiting
+
+    with (
+        open_session(settings, config, lock=True) as session,
+        waiting(_services(session), as_json=as_json),
+    ):
         result = session.revert(now)
     report(state, result, session, as_json, quiet=False, verb="Revert")
+
+
+def _services(session: Session) -> str:
+    titles = [getattr(surface, "title", name) for name, surface in session.surfaces.items()]
+    return ", ".join(titles) or "the services"
 
 
 def report(

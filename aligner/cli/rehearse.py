@@ -19,4 +19,4 @@ def rehearse(state: State, config_path: Path | None) -> None:
 
     checked = state.theme(config_path)
     for line in run_rehearsal(checked.config):
-        state.output.print(line)
+        state.output.painted(line)

@@ -18,7 +18,7 @@ def resume(state: State, config_path: Path | None) -> None:
     """Lift a revert made by `aligner revert`. Nothing is written to any surface now: the next
     `aligner apply` (or the daemon's next check) shows what the theme says for that moment."""
     from aligner.core.session import open_session
-    from aligner.render.text import local
+    from aligner.render.text import local, wrap
 
     config = state.theme(config_path, strict=False).config
     now = state.now(config)
@@ -28,6 +28,9 @@ def resume(state: State, config_path: Path | None) -> None:
         state.output.print("No revert is in force: nothing to resume.")
         return
     state.output.print(
-        f"Resumed: the revert of {local(datetime.fromisoformat(when), config.zone)} is lifted; "
-        "the next `aligner apply` (or the daemon's next check) shows the theme again."
+        wrap(
+            f"Resumed: the revert of {local(datetime.fromisoformat(when), config.zone)} is "
+            "lifted; the next `aligner apply` (or the daemon's next check) shows the theme again.",
+            state.output.width(),
+        )
     )

@@ -54,6 +54,11 @@ def _short(key: str, value: Any, zone: ZoneInfo, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def explains(change: Change) -> bool:
+    """A notice without a key: a surface's explanation of why it has nothing to change."""
+    return not change.writes and not change.key
+
+
 def change_lines(change: Change, zone: ZoneInfo) -> list[str]:
     mark = MARKS.get(change.action, "~")
     lines = [f"  {mark} {change.action} {change.key}: {change.summary}"]
@@ -76,6 +81,11 @@ def closing_line(plan: Plan) -> str:
         )
     if conflicts:
         return "No changes to make" + needs_you + "."
+    if plan.errors:
+        failed = len(plan.errors)
+        return (
+            f"No changes planned; {failed} surface{'s' if failed != 1 else ''} failed (see above)."
+        )
     return "No changes: every surface already shows what it should."
 
 
@@ -94,9 +104,13 @@ def plan_text(plan: Plan, config: ThemeConfig) -> str:
     for surface in plan.surfaces:
         lines.append(surface.title)
         if surface.error:
-            lines.append(f"  ✗ cannot read: {surface.error}")
+            lines.append(f"  ✗ {surface.error}")
         elif not surface.changes:
             lines.append("  no changes")
+        explained = [c for c in surface.changes if explains(c)]
+        if explained and len(explained) == len(surface.changes):  # only why there is nothing
+            lines += [f"  no changes: {change.summary}" for change in explained]
+            continue
         for change in surface.changes:
             lines += change_lines(change, zone)
     lines += ["", closing_line(plan)]
@@ -116,6 +130,8 @@ def apply_text(result: ApplyResult, config: ThemeConfig, verb: str = "Apply") ->
         elif change.writes:
             lines.append(f"  ✓ {change.surface} {change.action} {change.key}: {change.summary}")
             lines += [f"      note: {note}" for note in outcome.notes]
+        elif explains(change):
+            lines.append(f"  · {change.surface}: {change.summary}")
         else:
             lines.append(
                 f"  {MARKS.get(change.action, '·')} {change.surface} {change.action} "
@@ -129,3 +145,30 @@ def apply_text(result: ApplyResult, config: ThemeConfig, verb: str = "Apply") ->
         + (f", {len(result.failed)} surface(s) failed." if result.failed else ".")
     )
     return "\n".join(lines)
+
+
+PIPE_WIDTH = 100  # the widest a line gets when output goes to a pipe or a file
+
+
+def wrap(text: str, width: int = PIPE_WIDTH) -> str:
+    """Each line folded to `width` columns; a continuation is indented past the line's mark."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        stripped = line.lstrip(" ")
+        indent = " " * (len(line) - len(stripped))
+        marked = len(stripped) > 1 and stripped[1] == " " and not stripped[0].isalnum()
+        hang = indent + ("  " if marked else "") + "  "
+        out += textwrap.wrap(
+            stripped,
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=hang,
+            break_long_words=True,
+            break_on_hyphens=False,
+        ) or [line[:width]]
+    return "\n".join(out)

@@ -19,7 +19,7 @@ from aligner.sandbox.google.common import EMAIL
 from aligner.sandbox.google.gmail.settings import GmailSettingsService
 from aligner.sandbox.http import Request, Response, Routed
 from aligner.sandbox.server import Sandbox
-from tests.conftest import AFTER, DURING, USER_ID, Aligner, write_theme
+from tests.conftest import AFTER, DURING, USER_ID, Aligner, flat, write_theme
 from tests.surfaces.signature.test_signature_surface import signature_section
 
 LUNCH = {"status_text": "Lunch", "status_emoji": ":coffee:", "status_expiration": 0}
@@ -83,13 +83,13 @@ def test_a_slack_edit_between_read_and_restore_is_not_overwritten(
     assert (
         "your Slack status changed since aligner read it in this run (someone edited it); "
         "left as it is — the next plan shows the conflict"
-    ) in result.output
-    assert "Traceback" not in result.output
+    ) in flat(result.output)
+    assert "Traceback" not in flat(result.output)
     assert sandbox.requests("slack", "users.profile.set") == []
     assert sandbox.service("slack").status(USER_ID) == LUNCH
 
     plan = aligner("plan", now=AFTER)
-    assert "changed by hand" in plan.stdout
+    assert "changed by hand" in flat(plan.stdout)
     sandbox.clear_log()
     assert aligner("apply", now=AFTER).exit_code == 0
     assert sandbox.requests("slack", "users.profile.set") == []  # humans win
@@ -106,8 +106,8 @@ def test_a_slack_edit_before_the_first_write_becomes_the_original(
     result = aligner("apply", now=DURING)
 
     assert result.exit_code == 1, result.output
-    assert "changed since aligner read it in this run" in result.output
-    assert "the next run reads it again" in result.output
+    assert "changed since aligner read it in this run" in flat(result.output)
+    assert "the next run reads it again" in flat(result.output)
     assert sandbox.requests("slack", "users.profile.set") == []
     assert sandbox.service("slack").status(USER_ID) == LUNCH
 
@@ -169,14 +169,14 @@ def test_a_signature_edit_between_read_and_patch_is_not_overwritten(
     assert (
         f"the signature of {EMAIL} changed in Gmail since aligner read it in this run "
         "(someone edited it); left as it is — the next plan shows the conflict"
-    ) in result.output
-    assert "Traceback" not in result.output
+    ) in flat(result.output)
+    assert "Traceback" not in flat(result.output)
     assert sandbox.requests("gmail.settings", "gmail.sendAs.patch") == []
     assert gmail.signature(EMAIL) == MINE
     sandbox.clear_log()
     again = signature("apply", now=AFTER)
     assert again.exit_code == 0, again.output
-    assert "conflict" in again.output
+    assert "conflict" in flat(again.output)
     assert sandbox.requests("gmail.settings", writes=True) == []
     assert gmail.signature(EMAIL) == MINE
 
@@ -196,7 +196,7 @@ def test_a_signature_edit_before_the_first_patch_becomes_the_original(
     )
     result = signature("apply", now=DURING)
     assert result.exit_code == 1, result.output
-    assert "the next run reads it again" in result.output
+    assert "the next run reads it again" in flat(result.output)
     assert gmail.signature(EMAIL) == MINE
 
     assert signature("apply", now=DURING).exit_code == 0

@@ -17,7 +17,7 @@ from aligner.vendors.google.client import load_credentials
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from aligner.vendors.google.settings import GoogleSettings
 from aligner.vendors.slack.settings import SlackSettings
-from tests.conftest import DURING, USER_ID, Aligner
+from tests.conftest import DURING, USER_ID, Aligner, flat
 
 
 def private(path: Path, text: str) -> Path:
@@ -153,7 +153,7 @@ def test_apply_with_a_refused_slack_token_fails_only_slack(
     env = {"ALIGNER_SLACK_TOKEN": None, "ALIGNER_CREDENTIALS_DIR": str(tmp_path / "creds")}
     result = aligner("--debug", "apply", now=DURING, **env)  # type: ignore[arg-type]
     assert result.exit_code == 1
-    assert f"chmod 600 {path}" in result.output
+    assert f"chmod 600 {path}" in flat(result.output)
     assert "xoxp-exposed-token" not in result.output
     assert sandbox.service("slack").status(USER_ID)["status_text"] == "Working from home"
 

@@ -200,6 +200,8 @@ class CalendarBlocks(Surface):
         upcoming = any(not planner.started(w, None, None) for w in desired.values())
         if fallback and wants_focus and upcoming:
             changes.insert(0, _fallback_notice(self.name, fallback))
+        if not changes and desired and not upcoming and not ctx.revert:
+            changes.append(_all_started_notice(self.name, len(desired)))
         return changes
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
@@ -339,6 +341,22 @@ def _remember(ledger: Ledger, calendar_id: str, reason: str, message: str) -> No
     info = {"calendar": calendar_id, "reason": reason, "message": message}
     ledger.remember(ACCOUNT, {"focus_time": info})
     ledger.say(_fallback_notice("calendar", info).summary)  # once: later plans show the notice
+
+
+def _all_started_notice(surface: str, count: int) -> Change:
+    """Why the plan has nothing for the calendar, which is not obvious in the middle of a window:
+    a notice with no key is the plan's explanation of "no changes"."""
+    blocks = "the block has" if count == 1 else f"all {count} blocks have"
+    return Change(
+        surface,
+        "",
+        Action.NOTICE,
+        None,
+        None,
+        f"{blocks} already started; started blocks are left as they are",
+        writes=False,
+        ownership="keep",
+    )
 
 
 def _fallback_notice(surface: str, info: Mapping[str, Any]) -> Change:

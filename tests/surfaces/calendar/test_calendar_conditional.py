@@ -16,7 +16,7 @@ import pytest
 
 from aligner.sandbox.http import Request, Response, Routed
 from aligner.sandbox.server import Sandbox
-from tests.conftest import BEFORE, Aligner
+from tests.conftest import BEFORE, Aligner, flat
 from tests.surfaces.calendar.test_calendar_surface import (
     BETWEEN,
     BLOCKS,
@@ -88,7 +88,9 @@ def test_a_person_editing_between_read_and_patch_is_not_overwritten(
     kept = blocks(sandbox)["rehearsal"]
     assert kept["summary"] == "Narrative rehearsal"  # aligner's rename did not land
     assert utc(kept["start"]) == "2026-12-02T23:00:00Z"  # the person's move stands
-    assert f"event {event['id']} changed on the calendar since aligner read it" in result.output
+    assert f"event {event['id']} changed on the calendar since aligner read it" in flat(
+        result.output
+    )
     assert "Traceback" not in result.output
 
     plan = renamed("plan", now=BEFORE)
@@ -116,7 +118,9 @@ def test_a_person_editing_between_read_and_delete_keeps_the_event(
     result = aligner("revert", now=BETWEEN)
 
     assert result.exit_code == 1, result.output
-    assert f"event {mock['id']} changed on the calendar since aligner read it" in result.output
+    assert f"event {mock['id']} changed on the calendar since aligner read it" in flat(
+        result.output
+    )
     assert blocks(sandbox)["mock"]["summary"] == "Mock with Sam"  # still there, as edited
     assert "rehearsal" not in blocks(sandbox)  # the untouched block was given back
     sandbox.clear_log()

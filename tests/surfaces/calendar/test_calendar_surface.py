@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from aligner.sandbox.server import Sandbox
-from tests.conftest import BEFORE, Aligner, write_theme
+from tests.conftest import BEFORE, Aligner, flat, write_theme
 
 NO_SLACK = """
 [slack]
@@ -125,7 +125,7 @@ def test_plan_shows_local_and_utc_times_and_writes_nothing(
     result = aligner("plan", now=BEFORE)
     assert result.exit_code == 0, result.output
     assert "Wed 02 Dec 10:00–12:00 PST = 18:00–20:00 UTC" in result.stdout
-    assert "Wed 02 Dec 16:30–17:30 PST = Thu 03 Dec 00:30–01:30 UTC" in result.stdout
+    assert "Wed 02 Dec 16:30–17:30 PST = Thu 03 Dec 00:30–01:30 UTC" in flat(result.stdout)
     assert sandbox.requests("calendar", writes=True) == []
     assert len(sandbox.requests("calendar")) == 1
 
@@ -146,7 +146,7 @@ def test_interview_right_after_a_dst_change(
     run = Aligner(env, path, sandbox)
     plan = run("plan", now="2026-10-30T12:00:00Z")
     assert plan.exit_code == 0, plan.output
-    assert "Sat 31 Oct 09:00–10:00 PDT = 16:00–17:00 UTC" in plan.stdout
+    assert "Sat 31 Oct 09:00–10:00 PDT = 16:00–17:00 UTC" in flat(plan.stdout)
     assert "Sat 31 Oct 10:00–11:00 PDT = 17:00–18:00 UTC" in plan.stdout
     assert "Sun 01 Nov 07:00–08:00 PST = 15:00–16:00 UTC" in plan.stdout
     result = run("apply", now="2026-10-30T12:00:00Z")
@@ -376,7 +376,7 @@ def test_bad_auth_fails_fast_with_exit_1(aligner: Aligner) -> None:
     assert time.monotonic() - started < 5
     assert result.exit_code == 1
     assert "calendar" in result.output and "Traceback" not in result.output
-    assert "get a fresh one for ALIGNER_GOOGLE_ACCESS_TOKEN" in result.output
+    assert "get a fresh one for ALIGNER_GOOGLE_ACCESS_TOKEN" in flat(result.output)
     assert "ya29.not-a-real-token" not in result.output
 
 

@@ -12,7 +12,7 @@ from aligner.cli import cli
 from aligner.sandbox.github.service import GITHUB_TOKEN, LOGIN, ORGANIZATION
 from aligner.sandbox.server import Sandbox
 from tests.cli.test_doctor import lines
-from tests.conftest import DURING, Aligner
+from tests.conftest import DURING, Aligner, flat
 from tests.surfaces.github_status.helpers import GITHUB_SECTION, THEMED, github_theme
 
 
@@ -147,6 +147,9 @@ def test_doctor_checks_the_organization(
 def test_rehearse_shows_the_github_status(gh: Aligner) -> None:
     result = gh("rehearse")
     assert result.exit_code == 0, result.output
-    assert "GitHub profile status: :house_with_garden: “Working from home”" in result.output
-    assert f"GitHub profile status: :rocket: “{THEMED}” (busy) until" in result.output
-    assert "✓ GitHub profile status: back to how it was before aligner ran" in result.output
+    assert (
+        f"✓ github set status: :house_with_garden: “Working from home” → :rocket: “{THEMED}”"
+        in (flat(result.output))
+    )
+    row = next(line for line in result.output.splitlines() if line.startswith("GitHub profile"))
+    assert ":house_with_garden:" in row and ":rocket:" in row and row.endswith("✓ as before")

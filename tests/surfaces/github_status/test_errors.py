@@ -12,7 +12,7 @@ from aligner.sandbox.github.service import GITHUB_TOKEN, LOGIN
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces.github_status.client import GraphQL
 from aligner.surfaces.github_status.surface import CHANGE
-from tests.conftest import DURING, Aligner
+from tests.conftest import DURING, Aligner, flat
 from tests.surfaces.github_status.helpers import ORIGINAL, THEMED, writes
 
 
@@ -55,7 +55,7 @@ def test_bad_credentials_fail_fast_with_what_to_do(gh: Aligner, sandbox: Sandbox
     wrong = "ghp_notAKnownToken000000000000000000000"
     result = gh("apply", now=DURING, ALIGNER_GITHUB_TOKEN=wrong)
     assert result.exit_code == 1
-    assert "Bad credentials" in result.output and "aligner auth github" in result.output
+    assert "Bad credentials" in flat(result.output) and "aligner auth github" in flat(result.output)
     assert wrong not in result.output and "Traceback" not in result.output
     assert len(sandbox.requests("github")) == 1  # no retry
 

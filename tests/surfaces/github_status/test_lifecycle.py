@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aligner.sandbox.github.service import GITHUB_TOKEN, LOGIN, ORGANIZATION
 from aligner.sandbox.server import Sandbox
-from tests.conftest import AFTER, BEFORE, DURING, Aligner
+from tests.conftest import AFTER, BEFORE, DURING, Aligner, flat
 from tests.surfaces.github_status.helpers import (
     GITHUB_SECTION,
     ORIGINAL,
@@ -118,7 +118,7 @@ def test_an_organization_status_is_limited_to_it_and_given_back(
     result = gh("apply", now=DURING)
     assert result.exit_code == 0, result.output
     assert sandbox.service("github").status(LOGIN)["organization"] == ORGANIZATION
-    assert f"visible to {ORGANIZATION} members only" in result.output
+    assert f"visible to {ORGANIZATION} members only" in flat(result.output)
     sandbox.clear_log()
     assert gh("apply", now=DURING).exit_code == 0
     assert writes(sandbox) == 0

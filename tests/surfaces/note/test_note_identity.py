@@ -10,7 +10,7 @@ import pytest
 
 from aligner.sandbox.server import Sandbox
 from aligner.state.store import Store
-from tests.conftest import Aligner
+from tests.conftest import Aligner, flat
 from tests.surfaces.note.note_helpers import (
     BEFORE_SEND,
     DUE,
@@ -175,7 +175,7 @@ def test_a_lost_state_database_with_the_draft_waiting_asks_gmail_and_makes_no_se
     lose_the_state_database(state_dir)
     result = draft_note("apply", now=LATER)
     assert result.exit_code == 0, result.output
-    assert "still in your Drafts" in result.stdout
+    assert "still in your Drafts" in flat(result.stdout)
     assert len(aligner_drafts(sandbox)) == 1 and calls(sandbox, "drafts.create") == 1
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from aligner.sandbox.server import Sandbox
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
-from tests.conftest import Aligner
+from tests.conftest import Aligner, flat
 from tests.surfaces.note.note_helpers import (
     BEFORE_SEND,
     DUE,
@@ -105,7 +105,7 @@ def test_editing_the_note_after_delivery_does_not_deliver_again(
     plan = edited("plan", now=LATER)
     assert plan.exit_code == 0
     assert "already sent Wed 02 Dec 2026 19:00 PST" in plan.stdout
-    assert f"Gmail message {sent_id}" in plan.stdout
+    assert f"Gmail message {sent_id}" in flat(plan.stdout)
     assert "changed since and is not delivered again" in plan.stdout
     assert edited("apply", now=LATER).exit_code == 0
     assert len(sent(sandbox)) == 1 and calls(sandbox, "drafts.create") == 1
