@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from aligner.state.settings import Settings
+    from aligner.state.settings import Settings, SettingsPart
     from aligner.surfaces.base import Account
     from aligner.theme.schema import ThemeConfig
 
@@ -46,6 +46,19 @@ def ok(name: str, detail: str) -> Check:
 
 def fail(name: str, detail: str, remedy: str = "") -> Check:
     return Check(name, "fail", detail, remedy)
+
+
+def token_check(account: str, title: str, part: SettingsPart, field: str) -> Check:
+    """`<account>.credentials` for a token setting: present, private, and where it came from."""
+    from aligner.state.credentials import RefusedSecret, origin
+
+    name, token = f"{account}.credentials", getattr(part, field)
+    if token is None:
+        remedy = f"run `aligner auth {account}` (or set ALIGNER_{field.upper()})"
+        return fail(name, f"no {title} token", remedy)
+    if isinstance(token, RefusedSecret):
+        return fail(name, token.problem)
+    return ok(name, f"{title} token from {origin(part, field)}")
 
 
 def run_checks(settings: Settings) -> list[Check]:

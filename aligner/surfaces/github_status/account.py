@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aligner.core.doctor import Check, fail, ok
+from aligner.core.doctor import Check, fail, ok, token_check
 from aligner.errors import AuthError, SurfaceError
 from aligner.state.credentials import (
-    RefusedSecret,
     chosen_store,
     keep_credential,
     origin,
@@ -131,18 +130,11 @@ class GitHubAccount(Account):
         self, settings: Settings, scopes: Mapping[str, Sequence[str]], needs: AccountNeeds
     ) -> Iterator[Check]:
         github = settings.part(GitHubSettings)
+        credentials = token_check(NAME, "GitHub", github, "github_token")
+        yield credentials
         token = github.github_token
-        if token is None:
-            yield fail(
-                f"{NAME}.credentials",
-                "no GitHub token",
-                "run `aligner auth github` (or set ALIGNER_GITHUB_TOKEN)",
-            )
+        if credentials.failed or token is None:
             return
-        if isinstance(token, RefusedSecret):
-            yield fail(f"{NAME}.credentials", token.problem)
-            return
-        yield ok(f"{NAME}.credentials", f"GitHub token from {origin(github, 'github_token')}")
         try:
             identity = inspect_token(github, token.get_secret_value())
         except SurfaceError as exc:

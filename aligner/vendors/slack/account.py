@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from aligner.core.doctor import Check, fail, ok
+from aligner.core.doctor import Check, fail, ok, token_check
 from aligner.errors import ConfigError, SurfaceError
-from aligner.state.credentials import RefusedSecret, chosen_store, keep_credential, origin
+from aligner.state.credentials import chosen_store, keep_credential
 from aligner.state.settings import Settings
 from aligner.surfaces.base import (
     STORE_OPTION,
@@ -125,18 +125,11 @@ class SlackAccount(Account):
         self, settings: Settings, scopes: Mapping[str, Sequence[str]], needs: AccountNeeds
     ) -> Iterator[Check]:
         slack = settings.part(SlackSettings)
+        credentials = token_check(NAME, "Slack", slack, "slack_token")
+        yield credentials
         token = slack.slack_token
-        if token is None:
-            yield fail(
-                f"{NAME}.credentials",
-                "no Slack token",
-                "run `aligner auth slack` (or set ALIGNER_SLACK_TOKEN)",
-            )
+        if credentials.failed or token is None:
             return
-        if isinstance(token, RefusedSecret):
-            yield fail(f"{NAME}.credentials", token.problem)
-            return
-        yield ok(f"{NAME}.credentials", f"Slack token from {origin(slack, 'slack_token')}")
         try:
             identity = oauth.inspect_token(slack, token.get_secret_value())
         except SurfaceError as exc:
