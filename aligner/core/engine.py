@@ -96,7 +96,8 @@ class Engine:
             if found is None:
                 ctx = DiffContext(self.config, now, records, force=force, revert=off, memory=memory)
                 changes = surface.diff(ctx, desired, current)
-                found = surface.account_id(current, needed=bool(changes))
+                busy = any(c.writes or c.is_conflict for c in changes)
+                found = surface.account_id(current, needed=busy)
             expected = recorded(self.store, name)
             adopted = None
             if found is not None and expected is not None and found != expected:

@@ -207,3 +207,55 @@ def test_another_github_user_stops_the_status(
     )
     assert sandbox.requests("github", "github.changeUserStatus") == []
     assert github.status("sam") is None
+
+
+# -- Calendar and note (the primary calendar's summary; the Gmail profile) ------------------------
+
+CALENDAR_SECTION = """
+[slack]
+enabled = false
+
+[calendar]
+enabled = true
+event_type = "default"
+
+[[calendar.blocks]]
+id = "prep"
+title = "Prep"
+start = "-2h"
+duration = "1h"
+"""
+
+
+def test_another_google_account_stops_the_calendar(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    calendar = Aligner(env, write_theme(tmp_path / "theme.toml", CALENDAR_SECTION), sandbox)
+    assert calendar("apply", now=DURING).exit_code == 0
+    assert recorded_accounts(env)["calendar"] == EMAIL.lower()
+    fake = sandbox.service("calendar")
+    next(c for c in fake.calendars.values() if c.primary).summary = "sam.other@example.com"
+    sandbox.clear_log()
+    result = calendar("apply", now=AFTER)  # would delete the block aligner made
+    assert result.exit_code == 1, result.output
+    said = f"as Google account {EMAIL.lower()}, but the credentials now act as Google account"
+    assert said in flat(result.output)
+    assert sandbox.requests("calendar", writes=True) == []
+
+
+def test_another_gmail_account_stops_the_note_while_aligner_holds_its_draft(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from tests.surfaces.note.note_helpers import DUE, LATER, aligner_drafts, note_theme
+
+    note = Aligner(env, note_theme(tmp_path, "draft"), sandbox)
+    assert note("apply", now=DUE).exit_code == 0  # the draft is made: aligner holds it
+    assert recorded_accounts(env)["note"] == EMAIL.lower()
+    sandbox.service("gmail").address = "sam.other@example.com"
+    sandbox.clear_log()
+    result = note("revert", now=LATER)  # would delete the draft it made
+    assert result.exit_code == 1, result.output
+    said = f"as Google account {EMAIL.lower()}, but the credentials now act as Google account"
+    assert said in flat(result.output)
+    assert sandbox.requests("gmail", writes=True) == []
+    assert len(aligner_drafts(sandbox)) == 1

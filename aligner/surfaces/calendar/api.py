@@ -52,6 +52,7 @@ class CalendarApi:
         self._make = make
         self._first = service
         self._local = threading.local()
+        self.summary: str | None = None  # of the calendar last listed (see `owned`)
         self._local.service = service
         self._local.events = service.events()
 
@@ -94,6 +95,7 @@ class CalendarApi:
                     pageToken=token,
                 )
             )
+            self.summary = page.get("summary")  # the primary calendar's is the account's email
             yield from page.get("items") or []
             token = page.get("nextPageToken")
             if not token:

@@ -163,10 +163,13 @@ class CalendarBlocks(Surface):
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         """One events.list: each block's event (live preferred), None where there is none."""
+        calendar_id = calendar_section(config).calendar_id
         try:
-            events = [view_of(e) for e in self.api.owned(calendar_section(config).calendar_id)]
+            events = [view_of(e) for e in self.api.owned(calendar_id)]
         finally:
             self.api.close()
+        summary = getattr(self.api, "summary", None)
+        self.account_email = str(summary).lower() if calendar_id == "primary" and summary else None
         keys = block_keys(config) + [k for k in records if k not in block_keys(config)]
         return {
             key: _event_for(key, events, config.theme.key, records.get(key))
@@ -219,6 +222,15 @@ class CalendarBlocks(Surface):
             if write.op == "delete":
                 return {"id": key_id, "status": "cancelled", "calendar": calendar_id}
         return {**self._write(config, change, ledger), "calendar": calendar_id}
+
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """The Google account: the primary calendar's summary (its email), from the read."""
+        found: str | None = getattr(self, "account_email", None)
+        return found
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        return f"Google account {account}"
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         live = [v for v in current.values() if is_live(v)]

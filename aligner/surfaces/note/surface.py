@@ -316,6 +316,20 @@ class InterviewNote(Surface):
         adopt = step.adopt if isinstance(step.adopt, dict) else None
         return self.delivery.deliver(attempt, ledger, adopt)
 
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        """The Gmail address: from the profile the read fetched before delivery, else one
+        getProfile call, only on a run that has something to write here."""
+        for state in current.values():
+            if isinstance(state, Mapping) and state.get("from"):
+                return str(state["from"]).lower()
+        if not needed:
+            return None
+        return self.mailbox.address().lower() or None
+
+    @classmethod
+    def describe_account(cls, account: str) -> str:
+        return f"Google account {account}"
+
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         state = current.get(note_key(config)) or {}
         if state.get("stage", "none") == "none" and state.get("prior"):
