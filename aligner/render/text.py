@@ -151,7 +151,8 @@ PIPE_WIDTH = 100  # the widest a line gets when output goes to a pipe or a file
 
 
 def wrap(text: str, width: int = PIPE_WIDTH) -> str:
-    """Each line folded to `width` columns; a continuation is indented past the line's mark."""
+    """Each line folded to `width` columns; a continuation is indented past the line's mark.
+    A word longer than the width (a path, a URL) is never cut: it must stay copyable."""
     import textwrap
 
     out: list[str] = []
@@ -168,7 +169,7 @@ def wrap(text: str, width: int = PIPE_WIDTH) -> str:
             width=width,
             initial_indent=indent,
             subsequent_indent=hang,
-            break_long_words=True,
+            break_long_words=False,
             break_on_hyphens=False,
         ) or [line[:width]]
     return "\n".join(out)

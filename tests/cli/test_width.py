@@ -74,3 +74,12 @@ def test_on_a_terminal_text_wraps_to_its_width(monkeypatch: pytest.MonkeyPatch) 
     assert Output([]).width() == 180
     monkeypatch.setattr("sys.stdout", io.StringIO())  # a pipe: 100, whatever COLUMNS says
     assert Output([]).width() == 100
+
+
+def test_a_word_longer_than_the_width_is_never_cut() -> None:
+    """A path or URL must stay whole to be copied; only spaces fold a line."""
+    from aligner.render.text import wrap
+
+    path = "/tmp/" + "deep/" * 30 + "google-credentials.json"
+    folded = wrap(f"  ✗ google.credentials: too open — chmod 600 {path}", 100)
+    assert path in folded.splitlines()[-1]
