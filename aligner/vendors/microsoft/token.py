@@ -94,7 +94,9 @@ def graph_for(
 ) -> Any:
     """A `Graph` client for one surface's run (httpx is imported on first call, not here)."""
     from aligner.vendors.microsoft.graph import Graph
+    from aligner.vendors.waits import WaitBudget
 
+    options.setdefault("budget", WaitBudget(settings.retry_cap))
     return Graph(
         settings.graph_api_url, token_source(settings, scopes, surface), surface, **options
     )
