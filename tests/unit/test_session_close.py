@@ -26,7 +26,7 @@ def test_every_surface_connected_for_a_run_is_closed_once_after_it(
     connect_all = session_module.connect_all
 
     def recording(*args: Any) -> Mapping[str, Any]:
-        connected = connect_all(*args)
+        connected: Mapping[str, Any] = connect_all(*args)
         for name, surface in connected.items():
             original = surface.close
 
@@ -34,7 +34,7 @@ def test_every_surface_connected_for_a_run_is_closed_once_after_it(
                 closed.append(name)
                 original()
 
-            surface.close = close
+            monkeypatch.setattr(surface, "close", close)
         return connected
 
     monkeypatch.setattr(session_module, "connect_all", recording)
