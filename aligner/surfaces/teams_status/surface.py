@@ -299,6 +299,9 @@ class TeamsStatus(Surface):
         return [describe(current.get(KEY), config.zone)]
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
+        """One Graph call (retries within the run's wait budget are Graph's own). The connection
+        is closed after it, as the engine has no end-of-run hook: a run makes one read and at
+        most one write here, so keeping it open would save one handshake."""
         try:
             return self.graph.call(method, path, body=body)
         except AuthError as exc:
@@ -307,6 +310,8 @@ class TeamsStatus(Surface):
                 error.http_status = 403
                 raise error from None
             raise
+        finally:
+            self.graph.close()
 
 
 def _visible(status: Json, now: datetime) -> Json:
