@@ -10,7 +10,15 @@ from aligner.sandbox.microsoft.common import GRAPH_TOKEN
 from aligner.sandbox.microsoft.presence import PresenceService
 from aligner.sandbox.server import Sandbox
 from tests.conftest import AFTER, BEFORE, DURING, Aligner, flat
-from tests.surfaces.teams_status.helpers import ORIGINAL, THEMED, WINDOW_END, sent, writes
+from tests.surfaces.teams_status.helpers import (
+    ORIGINAL,
+    TEAMS_SECTION,
+    THEMED,
+    WINDOW_END,
+    sent,
+    teams_theme,
+    writes,
+)
 
 
 def test_plan_shows_the_change_and_writes_nothing(teams: Aligner, sandbox: Sandbox) -> None:
@@ -186,3 +194,25 @@ def test_the_token_never_appears_in_output_or_state(
         if path.is_file():
             assert GRAPH_TOKEN.encode() not in path.read_bytes()
             assert wrong.encode() not in path.read_bytes()
+
+
+def test_slack_and_teams_status_side_by_side_know_nothing_of_each_other(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox, service: PresenceService
+) -> None:
+    from tests.conftest import SLACK_SECTION, USER_ID
+
+    both = TEAMS_SECTION.replace("[slack]\nenabled = false\n", "") + SLACK_SECTION
+    mixed = Aligner(env, teams_theme(tmp_path, section=both), sandbox)
+    result = mixed("apply", now=DURING)
+    assert result.exit_code == 0, result.output
+    assert service.status() == {"content": THEMED, "expires": WINDOW_END}
+    assert sandbox.service("slack").status(USER_ID)["status_text"] == THEMED
+    assert mixed("apply", now=AFTER).exit_code == 0
+    assert service.status() == ORIGINAL
+
+
+def test_the_timeline_shows_when_the_message_is_set_and_given_back(teams: Aligner) -> None:
+    result = teams("timeline")
+    assert result.exit_code == 0, result.output
+    assert "Teams status message set" in result.output
+    assert "Teams status message expires; original restored" in flat(result.output)
