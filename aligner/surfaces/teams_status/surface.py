@@ -101,14 +101,20 @@ def _zone(name: str) -> tzinfo:
 
 
 def expiry_of(value: Any) -> str | None:
-    """A dateTimeTimeZone (`dateTime` without offset, `timeZone`) as an instant; None if absent."""
+    """A dateTimeTimeZone (`dateTime` without offset, `timeZone`) as an instant; None when there
+    is none, or when it stands for "never" (.NET's DateTime.MaxValue, year 9999)."""
     if not isinstance(value, Mapping) or not value.get("dateTime"):
         return None
     text = str(value["dateTime"])
-    wall = datetime.fromisoformat(text[:26] if "." in text else text)
-    if wall.tzinfo is None:
-        wall = wall.replace(tzinfo=_zone(str(value.get("timeZone") or "UTC")))
-    return iso(wall)
+    try:
+        wall = datetime.fromisoformat(text[:26] if "." in text else text)
+        if wall.year >= 9999:
+            return None
+        if wall.tzinfo is None:
+            wall = wall.replace(tzinfo=_zone(str(value.get("timeZone") or "UTC")))
+        return iso(wall)
+    except (ValueError, OverflowError):
+        return None
 
 
 def status_of(node: Any) -> dict[str, Any]:
