@@ -231,7 +231,10 @@ class TeamsStatus(Surface):
         """One read of the presence: it works, and the account is a work or school one."""
         try:
             surface = cls.connect(settings, config)
-            surface.read(config, {})
+            try:
+                surface.read(config, {})
+            finally:
+                surface.close()
         except SurfaceError as exc:
             personal = str(exc) == WORK_ACCOUNT
             yield fail(
@@ -305,9 +308,8 @@ class TeamsStatus(Surface):
         return [describe(current.get(KEY), config.zone)]
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        """One Graph call (retries within the run's wait budget are Graph's own). The connection
-        is closed after it, as the engine has no end-of-run hook: a run makes one read and at
-        most one write here, so keeping it open would save one handshake."""
+        """One Graph call (retries within the run's wait budget are Graph's own), on the run's
+        one connection (closed by `close` when the run ends)."""
         try:
             return self.graph.call(method, path, body=body)
         except AuthError as exc:
@@ -316,8 +318,9 @@ class TeamsStatus(Surface):
                 error.http_status = 403
                 raise error from None
             raise
-        finally:
-            self.graph.close()
+
+    def close(self) -> None:
+        self.graph.close()
 
 
 def _visible(status: Json, now: datetime) -> Json:
