@@ -35,6 +35,7 @@ PERSONAL_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 USERNAME = "alex@contoso.com"
 OBJECT_ID = "6e7b768e-07e2-4810-8459-485f84f8f204"
 PROBE = "msprobe"
+NO_SLACK = "\n[slack]\nenabled = false\n"  # the base theme's default surface
 RESERVED = ("openid", "profile", "offline_access")
 
 
@@ -86,7 +87,8 @@ def probe_registered(monkeypatch: pytest.MonkeyPatch) -> None:
 def probe_theme(path: Path, scopes: Sequence[str] = (PRESENCE, CALENDARS)) -> Path:
     listed = ", ".join(json.dumps(s) for s in scopes)
     path.write_text(
-        BASE_THEME + f"\n[{PROBE}]\nenabled = true\nscopes = [{listed}]\n", encoding="utf-8"
+        BASE_THEME + f"\n[{PROBE}]\nenabled = true\nscopes = [{listed}]\n" + NO_SLACK,
+        encoding="utf-8",
     )
     return path
 
@@ -162,16 +164,20 @@ class Entra:
 
     def _device(self, request: Any) -> tuple[int, dict[str, str], str]:
         self.device_requests.append(parse_qs(request.body))
-        return 200, {}, json.dumps(
-            {
-                "user_code": "FGHJ4K7LM",
-                "device_code": "DAQABAAEAAAD--device-code",
-                "verification_uri": "https://microsoft.com/devicelogin",
-                "expires_in": 900,
-                "interval": 0,  # tests never sleep between polls
-                "message": "To sign in, use a web browser to open the page "
-                "https://microsoft.com/devicelogin and enter the code FGHJ4K7LM to authenticate.",
-            }
+        return (
+            200,
+            {},
+            json.dumps(
+                {
+                    "user_code": "FGHJ4K7LM",
+                    "device_code": "DAQABAAEAAAD--device-code",
+                    "verification_uri": "https://microsoft.com/devicelogin",
+                    "expires_in": 900,
+                    "interval": 0,  # tests never sleep between polls
+                    "message": "To sign in, use a web browser to open the page https://"
+                    "microsoft.com/devicelogin and enter the code FGHJ4K7LM to authenticate.",
+                }
+            ),
         )
 
     def _token(self, request: Any) -> tuple[int, dict[str, str], str]:

@@ -116,9 +116,7 @@ def test_a_permission_microsoft_did_not_grant_fails_the_sign_in(
     assert cache_path.is_file()  # what was granted is kept
 
 
-def test_a_personal_account_is_told_presence_needs_work_or_school(
-    run: Run, entra: Entra
-) -> None:
+def test_a_personal_account_is_told_presence_needs_work_or_school(run: Run, entra: Entra) -> None:
     entra.home_tenant = PERSONAL_TENANT
     entra.username = "alex@outlook.com"
 
@@ -253,11 +251,15 @@ def test_no_sign_in_at_all_is_one_line(
 
 
 def test_a_cache_others_can_read_is_refused(
-    run: Run, entra: Entra, cache_path: Path, ms_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    run: Run,
+    entra: Entra,
+    cache_path: Path,
+    ms_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert run("auth", "microsoft").exit_code == 0
     cache_path.chmod(0o644)
     settings = microsoft_settings(ms_env, monkeypatch)
 
-    with pytest.raises(AuthError, match="readable by others|permissions|0600|group"):
+    with pytest.raises(AuthError, match=r"permissions 0644 .* are too open"):
         cached_token(settings, [PRESENCE], "probe")
