@@ -115,6 +115,7 @@ class Entra:
     pending: int = 0  # device-code polls answered authorization_pending first
     refuse_refresh: dict[str, Any] | None = None  # the error body for a refresh-token grant
     expires_in: int = 3600
+    nonce: str | None = None  # echoed in the id token (the browser flow's authorize request)
     issued: list[str] = field(default_factory=list)
     grants: list[dict[str, list[str]]] = field(default_factory=list)  # token requests' forms
     device_requests: list[dict[str, list[str]]] = field(default_factory=list)
@@ -209,6 +210,7 @@ class Entra:
                 "name": "Alex Rivera",
                 "iat": now,
                 "exp": now + 3600,
+                **({"nonce": self.nonce} if self.nonce else {}),
             }
         )
         access, refresh = f"eyJ0eXAiOiJKV1Qi.access-{n}.sig", f"0.AXEA-refresh-token-{n}"
@@ -260,6 +262,11 @@ class Run:
 
 
 @pytest.fixture
-def run(ms_env: dict[str, str], probe_registered: None, tmp_path: Path) -> Run:
-    probe_theme(tmp_path / "theme.toml")
+def ms_theme(probe_registered: None, tmp_path: Path) -> Path:
+    """A theme whose one enabled Microsoft surface needs Presence and Calendars."""
+    return probe_theme(tmp_path / "theme.toml")
+
+
+@pytest.fixture
+def run(ms_env: dict[str, str], ms_theme: Path) -> Run:
     return Run(ms_env)
