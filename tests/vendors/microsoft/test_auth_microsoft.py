@@ -263,3 +263,15 @@ def test_a_cache_others_can_read_is_refused(
 
     with pytest.raises(AuthError, match=r"permissions 0644 .* are too open"):
         cached_token(settings, [PRESENCE], "probe")
+
+
+def test_every_token_in_the_cache_is_scrubbed_from_output(
+    run: Run, entra: Entra, ms_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("auth", "microsoft").exit_code == 0
+    settings = microsoft_settings(ms_env, monkeypatch)
+
+    secrets = settings.secret_values()
+
+    assert set(entra.issued) <= set(secrets)  # access, refresh and id token
+    assert CLIENT_ID not in secrets  # an app id is not a secret
