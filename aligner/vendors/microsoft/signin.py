@@ -66,7 +66,7 @@ def client_id_of(settings: MicrosoftSettings, given: str | None) -> str:
     return client_id
 
 
-def application(client_id: str, authority: str, cache: Any) -> Any:
+def application(client_id: str, authority: str, cache: Any, surface: str = NAME) -> Any:
     """An msal.PublicClientApplication; a network failure or unknown tenant is one line."""
     import msal
     import requests
@@ -75,12 +75,13 @@ def application(client_id: str, authority: str, cache: Any) -> Any:
         return msal.PublicClientApplication(client_id, authority=authority, token_cache=cache)
     except requests.RequestException as exc:
         raise TransientError(
-            f"cannot reach Microsoft sign-in at {authority} ({type(exc).__name__})", NAME
+            f"cannot reach Microsoft sign-in at {authority} ({type(exc).__name__})", surface
         ) from None
     except ValueError:
         raise ConfigError(
-            f"ALIGNER_MICROSOFT_TENANT: Microsoft Entra does not know the authority {authority} "
-            "(use organizations, common, consumers, your tenant's domain or its id)"
+            f"Microsoft Entra does not know the tenant of {authority}: check --tenant or "
+            "ALIGNER_MICROSOFT_TENANT (organizations, common, consumers, or your tenant's domain "
+            "or id)"
         ) from None
 
 

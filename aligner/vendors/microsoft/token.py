@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aligner.errors import AuthError, ConfigError, TransientError
+from aligner.errors import AuthError, TransientError
 from aligner.state.credentials import require_private, write_private
 from aligner.vendors.microsoft.scopes import missing, requestable
 from aligner.vendors.microsoft.settings import MicrosoftSettings
@@ -79,11 +79,13 @@ def silent_result(
         # The tokens belong to the app registration that obtained them.
         client_id = data.get("client_id") or settings.microsoft_client_id
         if not client_id:
-            raise ConfigError(
+            raise AuthError(
                 "ALIGNER_MICROSOFT_CLIENT_ID is not set: give your app registration's client id "
-                "and run `aligner auth microsoft`"
+                "and run `aligner auth microsoft`",
+                surface,
             )
-        app = application(str(client_id), str(data.get("authority") or settings.authority), cache)
+        authority = str(data.get("authority") or settings.authority)
+        app = application(str(client_id), authority, cache, surface)
         accounts = app.get_accounts()
         try:
             result = (

@@ -8,8 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
+import requests
 
-from aligner.errors import AuthError
+from aligner.errors import AuthError, TransientError
 from aligner.state.settings import Settings
 from aligner.vendors.microsoft.scopes import CALENDARS, MAIL_SEND, PRESENCE
 from aligner.vendors.microsoft.settings import MicrosoftSettings
@@ -275,3 +276,56 @@ def test_every_token_in_the_cache_is_scrubbed_from_output(
 
     assert set(entra.issued) <= set(secrets)  # access, refresh and id token
     assert CLIENT_ID not in secrets  # an app id is not a secret
+
+
+def test_an_unknown_tenant_is_one_line_and_exit_2(run: Run, entra: Entra) -> None:
+    entra.mock.add(
+        "GET",
+        "https://login.microsoftonline.com/no-such-tenant.example/v2.0/.well-known/openid-configuration",
+        status=400,
+        json={"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."},
+    )
+
+    result = run("auth", "microsoft", "--tenant", "no-such-tenant.example")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Microsoft Entra does not know the tenant of https://login.microsoftonline.com/"
+        "no-such-tenant.example: check --tenant or ALIGNER_MICROSOFT_TENANT (organizations, "
+        "common, consumers, or your tenant's domain or id)"
+    )
+
+
+def test_an_unreachable_sign_in_service_is_one_line_and_exit_1(run: Run, entra: Entra) -> None:
+    entra.mock.replace(
+        "GET",
+        f"{entra.base}/v2.0/.well-known/openid-configuration",
+        body=requests.ConnectionError("network is unreachable"),
+    )
+
+    result = run("auth", "microsoft")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: cannot reach Microsoft sign-in at https://login.microsoftonline.com/organizations "
+        "(ConnectionError)"
+    )
+
+
+def test_a_renewal_that_cannot_reach_microsoft_is_transient(
+    run: Run, entra: Entra, ms_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entra.expires_in = 60
+    assert run("auth", "microsoft").exit_code == 0
+    entra.mock.replace(
+        "POST", f"{entra.base}/oauth2/v2.0/token", body=requests.ConnectionError("reset")
+    )
+    settings = microsoft_settings(ms_env, monkeypatch)
+
+    with pytest.raises(TransientError) as caught:
+        cached_token(settings, [PRESENCE], "probe")
+
+    assert caught.value.surface == "probe"
+    assert (
+        str(caught.value) == "cannot reach Microsoft sign-in to renew the token (ConnectionError)"
+    )
