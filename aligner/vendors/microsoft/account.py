@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok, token_check
-from aligner.errors import SurfaceError
+from aligner.errors import AlignerError, SurfaceError
 from aligner.state.credentials import RefusedSecret, origin
 from aligner.state.settings import Settings
 from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthOption, AuthTalk
@@ -202,7 +202,7 @@ def cache_checks(ms: MicrosoftSettings, scopes: Mapping[str, Sequence[str]]) -> 
     asked = [s for s in needed if s.lower() in held.scopes] or needed
     try:
         silent_result(ms, asked, NAME, force_refresh=True)
-    except SurfaceError as exc:
+    except AlignerError as exc:
         yield fail(f"{NAME}.works", str(exc))
         return
     grant = cached_grant(load_cache_file(ms)["cache"]) or held
