@@ -329,3 +329,16 @@ def test_a_renewal_that_cannot_reach_microsoft_is_transient(
     assert (
         str(caught.value) == "cannot reach Microsoft sign-in to renew the token (ConnectionError)"
     )
+
+
+def test_auth_lists_microsoft_with_its_options(run: Run) -> None:
+    listed = run("auth", "--help")
+    assert listed.exit_code == 0 and "microsoft" in listed.stdout
+
+    result = run("auth", "microsoft", "--help")
+
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for option in ("--client-id", "--tenant", "--browser", "--port"):
+        assert option in text
+    assert "device code" in text
