@@ -61,9 +61,8 @@ class MicrosoftSettings(SettingsPart):
     def secret_values(self) -> list[str]:
         """The raw token, and every token in MSAL's cache file (output is scrubbed of them)."""
         values = super().secret_values()
-        path = self.microsoft_token_cache or self.token_cache_target
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(self.token_cache_target.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return values
         if isinstance(data, dict) and isinstance(data.get("cache"), str):

@@ -100,6 +100,7 @@ def sign_in(
     """Run the device-code (or browser) flow and store MSAL's cache, 0600."""
     import msal
     import requests
+    from msal.oauth2cli.oauth2 import BrowserInteractionTimeoutError
 
     authority = f"{settings.microsoft_authority_host}{tenant or settings.microsoft_tenant}"
     cache = msal.SerializableTokenCache()
@@ -125,8 +126,14 @@ def sign_in(
         raise TransientError(
             f"lost Microsoft sign-in at {authority} ({type(exc).__name__}); try again", NAME
         ) from None
-    except msal.exceptions.MsalError as exc:  # e.g. the browser flow timed out
+    except (msal.exceptions.MsalError, BrowserInteractionTimeoutError) as exc:
         raise AuthError(f"Microsoft sign-in did not finish ({exc})", NAME) from None
+    except ValueError:  # not JSON: a captive portal or proxy answered instead of Entra
+        raise TransientError(
+            f"Microsoft sign-in at {authority} answered something that is not Entra's JSON; "
+            "try again",
+            NAME,
+        ) from None
     if not isinstance(result, dict) or "access_token" not in result:
         raise AuthError(f"Microsoft sign-in failed: {refusal(result)}", NAME)
     keep_secret(result.get("access_token"), result.get("refresh_token"), result.get("id_token"))

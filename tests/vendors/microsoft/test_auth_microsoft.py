@@ -342,3 +342,20 @@ def test_auth_lists_microsoft_with_its_options(run: Run) -> None:
     for option in ("--client-id", "--tenant", "--browser", "--port"):
         assert option in text
     assert "device code" in text
+
+
+def test_a_portal_answering_instead_of_entra_is_one_line(run: Run, entra: Entra) -> None:
+    entra.mock.replace(
+        "POST",
+        f"{entra.base}/oauth2/v2.0/devicecode",
+        body="<html>Please accept the hotel's terms</html>",
+        content_type="text/html",
+    )
+
+    result = run("auth", "microsoft")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: Microsoft sign-in at https://login.microsoftonline.com/organizations answered "
+        "something that is not Entra's JSON; try again"
+    )
