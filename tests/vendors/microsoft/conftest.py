@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -116,6 +116,7 @@ class Entra:
     refuse_refresh: dict[str, Any] | None = None  # the error body for a refresh-token grant
     expires_in: int = 3600
     nonce: str | None = None  # echoed in the id token (the browser flow's authorize request)
+    on_access: Callable[[str], object] | None = None  # told each access token issued
     issued: list[str] = field(default_factory=list)
     grants: list[dict[str, list[str]]] = field(default_factory=list)  # token requests' forms
     device_requests: list[dict[str, list[str]]] = field(default_factory=list)
@@ -215,6 +216,8 @@ class Entra:
         )
         access, refresh = f"eyJ0eXAiOiJKV1Qi.access-{n}.sig", f"0.AXEA-refresh-token-{n}"
         self.issued += [access, refresh, id_token]
+        if self.on_access is not None:
+            self.on_access(access)
         return {
             "token_type": "Bearer",
             "scope": " ".join([*scopes, *RESERVED]),
