@@ -35,7 +35,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,17 +43,11 @@ from aligner.core.model import Json
 from aligner.errors import LockTimeout, PermanentError, SurfaceError, TransientError
 from aligner.state.lock import exclusive
 from aligner.surfaces.base import Ledger
-from aligner.surfaces.note.message import (
-    NoteContent,
-    build_message,
-    encode_raw,
-    message_id,
-    new_token,
-)
+from aligner.surfaces.note.message import NoteContent, new_token
 from aligner.surfaces.note.refs import DraftRef
 
 if TYPE_CHECKING:
-    from aligner.surfaces.note.gmail import NoteMailbox
+    from aligner.surfaces.note.mailbox import Mailbox
 
 CREATING, DRAFTED, SENDING, SENT, DELETED = "creating", "drafted", "sending", "sent", "deleted"
 
@@ -87,7 +81,7 @@ def outcome(intent: Mapping[str, Json]) -> dict[str, Json]:
 
 class NoteDelivery:
     def __init__(
-        self, mailbox: NoteMailbox, lock_path: Path, lock_wait: float, receipts: Receipts
+        self, mailbox: Mailbox, lock_path: Path, lock_wait: float, receipts: Receipts
     ) -> None:
         self.mailbox = mailbox
         self.lock_path = lock_path
@@ -144,7 +138,7 @@ class NoteDelivery:
             now = self.mailbox.draft(str(intent["draft_id"]))
             if now is None:
                 if stage == SENDING:
-                    intent = self._save(ledger, key, stage=SENT, sent_at=intent["send_started_at"])
+                    intent = self._save(ledger, key, **self._lost_send(intent))
                 return outcome(intent)
             if now.message_id != intent.get("message_id"):
                 raise PermanentError(
@@ -172,13 +166,12 @@ class NoteDelivery:
 
     def _announce_creating(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
         token = new_token()
-        sender = attempt.note.sender or self.mailbox.address()
         return self._save(
             ledger,
             attempt.key,
             stage=CREATING,
             token=token,
-            msgid=message_id(token, sender),
+            msgid=self.mailbox.mark(token, attempt.note.sender),
             interview=attempt.interview,
             interview_start=attempt.interview_start,
             delivery=attempt.delivery,
@@ -198,12 +191,10 @@ class NoteDelivery:
         if not attempt.may_start:
             return intent
         note = attempt.note
-        if not note.sender:
-            note = replace(note, sender=self.mailbox.address())
         if not intent.get("msgid"):  # an intent an older version saved: from now on, a Message-ID
-            intent = self._save(ledger, attempt.key, msgid=message_id(token, note.sender))
+            intent = self._save(ledger, attempt.key, msgid=self.mailbox.mark(token, note.sender))
         try:
-            created = self.mailbox.create(encode_raw(build_message(note, str(intent["msgid"]))))
+            created = self.mailbox.create(note, str(intent["msgid"]))
         except SurfaceError as exc:
             if exc.answered:  # Gmail refused it: no draft exists, starting over is safe
                 self._save(ledger, attempt.key, stage=None)
@@ -218,7 +209,7 @@ class NoteDelivery:
         draft_id = str(intent["draft_id"])
         if not fresh and self.mailbox.draft(draft_id) is None:
             # Sent by the attempt whose answer was lost: a sent draft no longer exists.
-            return self._save(ledger, attempt.key, stage=SENT, sent_at=intent["send_started_at"])
+            return self._save(ledger, attempt.key, **self._lost_send(intent))
         if not attempt.may_start:
             return intent
         sent = self.mailbox.send(draft_id)
@@ -230,6 +221,15 @@ class NoteDelivery:
             thread_id=sent.thread_id,
             sent_at=attempt.at,
         )
+
+    def _lost_send(self, intent: Mapping[str, Json]) -> dict[str, Json]:
+        """What to record for a send whose answer was lost and whose draft is gone: sent, with
+        the sent copy's id when the provider shows sent mail (Outlook's Sent Items)."""
+        found = self.mailbox.sent(str(intent["msgid"])) if intent.get("msgid") else None
+        fields: dict[str, Json] = {"stage": SENT, "sent_at": intent["send_started_at"]}
+        if found is not None:
+            fields.update(sent_id=found.message_id, thread_id=found.thread_id)
+        return fields
 
 
 def _drafted(ref: DraftRef, at: str) -> dict[str, Json]:
