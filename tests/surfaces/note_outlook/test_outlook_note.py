@@ -197,8 +197,10 @@ def test_revert_says_a_sent_note_cannot_be_unsent(outlook_send: Aligner, sandbox
 def test_a_rejected_token_fails_fast_in_one_line(outlook_draft: Aligner, sandbox: Sandbox) -> None:
     result = outlook_draft("apply", now=DUE, ALIGNER_MICROSOFT_ACCESS_TOKEN="not-a-token")
     assert result.exit_code == 1
-    [line] = [x for x in result.output.splitlines() if "InvalidAuthenticationToken" in x]
-    assert "aligner auth microsoft" in flat(result.output)
+    said = flat(result.stdout)
+    assert said.count("✗") == 1  # one (folded) line for the failed surface
+    assert "Microsoft Graph rejected the token (401 InvalidAuthenticationToken" in said
+    assert "aligner auth microsoft" in said
     assert "not-a-token" not in result.output and "Traceback" not in result.output
     assert statuses(sandbox, "create") == [401]  # asked once, not retried
     assert note_drafts(sandbox) == []
