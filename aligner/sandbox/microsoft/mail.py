@@ -118,6 +118,10 @@ class OutlookMailService(GraphService):
     clock: Clock = field(default_factory=Clock)
     messages: dict[str, StoredMail] = field(default_factory=dict)
     delivered: list[dict[str, Any]] = field(default_factory=list)
+    # Graph sends after answering 202; with `send_later` the fake keeps a sent draft in Drafts
+    # until `finish_sending()` (the window a client must not send it again in).
+    send_later: bool = False
+    in_flight: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     forbidden_code = "ErrorAccessDenied"
@@ -167,6 +171,16 @@ class OutlookMailService(GraphService):
         self.messages[sent.id] = sent
         self.delivered.append(self._as_received(sent))
         return sent
+
+    def finish_sending(self) -> None:
+        """Carry out the sends accepted while `send_later` was on. A draft accepted twice goes
+        out twice: the duplicate a client that sends again too early causes."""
+        for message_id in self.in_flight:
+            if message_id in self.messages:
+                self.send_draft(message_id)
+            elif self.delivered:
+                self.delivered.append(dict(self.delivered[-1]))
+        self.in_flight.clear()
 
     def delete_draft(self, message_id: str) -> str:
         """The person deletes a draft: it moves to Deleted Items under a new id."""
@@ -406,7 +420,10 @@ class OutlookMailService(GraphService):
                 "At least one recipient isn't valid., A message can't be sent because it "
                 "contains no recipients.",
             )
-        self.send_draft(message)
+        if self.send_later:
+            self.in_flight.append(message)
+        else:
+            self.send_draft(message)
         return Response(202, None)
 
     def _messages_delete(self, request: Request, message: str) -> Response:

@@ -14,6 +14,9 @@ next attempt knows what may have happened and asks Gmail before doing anything a
     drafted   draft D exists; for delivery "draft" the note is delivered
     sending   drafts.send(D) is about to be called
               -> later: D no longer exists = it was sent; D still there = it was not
+                 (Outlook: Graph's send answers 202 and sends afterwards, so within
+                 `mailbox.settle` seconds of a send whose answer was lost, D still there may be
+                 a send in progress: nothing is sent until that time has passed)
     sent      done (with the sent message's Gmail id, when the answer arrived)
     deleted   `revert` deleted the unsent draft
 
@@ -36,6 +39,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -212,7 +216,14 @@ class NoteDelivery:
             return self._save(ledger, attempt.key, **self._lost_send(intent))
         if not attempt.may_start:
             return intent
-        sent = self.mailbox.send(draft_id)
+        if self.mailbox.settle > 0:  # a provider that sends after answering (Outlook)
+            intent = self._settled(attempt, ledger, intent, fresh=fresh)
+        try:
+            sent = self.mailbox.send(draft_id)
+        except SurfaceError as exc:
+            if exc.answered and self.mailbox.settle > 0:  # refused: nothing is being sent
+                self._save(ledger, attempt.key, send_refused=True)
+            raise
         return self._save(
             ledger,
             attempt.key,
@@ -222,6 +233,28 @@ class NoteDelivery:
             sent_at=attempt.at,
         )
 
+    def _settled(
+        self, attempt: Attempt, ledger: Ledger, intent: dict[str, Json], *, fresh: bool
+    ) -> dict[str, Json]:
+        """Before sending a draft again whose last send lost its answer: the provider may have
+        accepted that send and still be sending it (the draft leaves Drafts only then), so within
+        `mailbox.settle` seconds of that send nothing is sent; the next run looks again. A send
+        the provider refused with an answer is sent again at once."""
+        if fresh:
+            return intent
+        started = intent.get("send_started_at")
+        if started and not intent.get("send_refused"):
+            waited = (_instant(attempt.at) - _instant(started)).total_seconds()
+            if waited < self.mailbox.settle:
+                raise TransientError(
+                    f"the last attempt to send the note got no answer from "
+                    f"{self.mailbox.vendor} {max(0, int(waited))} s ago and it may still be "
+                    "sending it (its send is asynchronous): not sending it again now; the next "
+                    "run looks again",
+                    "note",
+                )
+        return self._save(ledger, attempt.key, send_started_at=attempt.at, send_refused=None)
+
     def _lost_send(self, intent: Mapping[str, Json]) -> dict[str, Json]:
         """What to record for a send whose answer was lost and whose draft is gone: sent, with
         the sent copy's id when the provider shows sent mail (Outlook's Sent Items)."""
@@ -230,6 +263,10 @@ class NoteDelivery:
         if found is not None:
             fields.update(sent_id=found.message_id, thread_id=found.thread_id)
         return fields
+
+
+def _instant(text: Json) -> datetime:
+    return datetime.fromisoformat(str(text))
 
 
 def _drafted(ref: DraftRef, at: str) -> dict[str, Json]:

@@ -36,6 +36,7 @@ SEARCH_PAGES = 5
 
 class NoteMailbox:
     vendor = "Gmail"
+    settle = 0.0  # drafts.send answers with the SENT message: it has been sent
 
     def __init__(self, service: Any, http: Any) -> None:
         self.drafts = service.users().drafts()

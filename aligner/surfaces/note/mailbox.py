@@ -21,6 +21,9 @@ from aligner.surfaces.note.refs import DraftRef, SentRef
 
 class Mailbox(Protocol):
     vendor: str  # how texts name the provider: "Gmail", "Outlook"
+    # Seconds a send whose answer was lost may still be in progress with the draft in Drafts
+    # (0: the provider sends before it answers).
+    settle: float
 
     def address(self) -> str:
         """The sender's address, or "" when the provider cannot tell it cheaply."""

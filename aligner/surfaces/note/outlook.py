@@ -22,6 +22,11 @@ header (it is not in the PS_INTERNET_HEADERS set, whose named properties become 
 https://learn.microsoft.com/en-us/office/client-developer/outlook/mapi/mapi-property-sets), its
 name and GUID name nothing, and no custom internetMessageHeaders or categories are set.
 
+202 Accepted means accepted for processing, not done (RFC 9110 §15.3.3,
+https://datatracker.ietf.org/doc/html/rfc9110#section-15.3.3): after a send whose answer was lost,
+a draft still in Drafts may still be on its way, so for SETTLE seconds it is not sent again (see
+`delivery`).
+
 Creates and sends go out at most once (`resend=False`: not even repeated after a 429 or 503);
 reads are retried within the run's wait budget. Each call closes its connection afterwards, as
 the Gmail mailbox does, so no socket outlives the run.
@@ -48,12 +53,16 @@ SURFACE = "note"
 # The private mark: a string named property in a property set of our own (a random GUID).
 MARK_PROPERTY = "String {35b4475e-f073-4584-a546-24d14f0ac1b2} Name ClientRef"
 SELECT = "id,changeKey,conversationId,isDraft"
+# Graph's send answers 202 Accepted: the message is sent after the answer, and the draft stays in
+# Drafts until then. After a lost answer, a draft still there this soon may be on its way.
+SETTLE = 300.0
 REAUTH = "run `aligner auth microsoft` again (`aligner doctor` lists what the sign-in has)"
 T = TypeVar("T")
 
 
 class OutlookMailbox:
     vendor = "Outlook"
+    settle = SETTLE
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph

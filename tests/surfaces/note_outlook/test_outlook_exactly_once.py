@@ -361,3 +361,31 @@ def test_nothing_delivered_or_stored_names_aligner_across_the_whole_timeline(
             "x-ms-has-attach",
             "x-ms-tnef-correlator",
         ]
+
+
+def test_a_lost_send_answer_while_outlook_is_still_sending_is_not_sent_again(
+    outlook_send: Aligner, sandbox: Sandbox
+) -> None:
+    """Graph answers 202 and sends afterwards: the draft is still in Drafts for a while."""
+    box = outlook(sandbox)
+    box.send_later = True
+    sandbox.inject("messages.send", "drop")
+    assert outlook_send("apply", now=DUE).exit_code == 1
+    assert len(note_drafts(sandbox)) == 1 and box.in_flight  # accepted, not yet sent
+    soon = outlook_send("apply", now="2026-12-03T03:02:00Z")
+    assert soon.exit_code == 1
+    assert "may still be sending it" in flat(soon.output)
+    assert calls(sandbox, "send") == 1
+    box.finish_sending()
+    later = outlook_send("apply", now=LATER)
+    assert later.exit_code == 0, later.output
+    assert "recording it as sent" in later.stdout
+    assert len(delivered(sandbox)) == 1 and calls(sandbox, "send") == 1
+
+
+def test_a_refused_send_is_tried_again_at_once(outlook_send: Aligner, sandbox: Sandbox) -> None:
+    sandbox.inject("messages.send", "status", status=503, retry_after=0)
+    assert outlook_send("apply", now=DUE).exit_code == 1
+    result = outlook_send("apply", now="2026-12-03T03:01:00Z")  # a minute later
+    assert result.exit_code == 0, result.output
+    assert len(delivered(sandbox)) == 1 and statuses(sandbox, "send") == [503, 202]
