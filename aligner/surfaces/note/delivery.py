@@ -73,6 +73,12 @@ def intent_of(ledger: Ledger, key: str) -> dict[str, Json]:
     return dict(record.extra) if record else {}
 
 
+def mailbox_of(intent: Mapping[str, Json]) -> str:
+    """Which mailbox the note was started in ("Gmail" when the intent does not say: every note
+    before the Outlook provider)."""
+    return str(intent.get("mailbox") or "Gmail")
+
+
 def is_delivered(intent: Mapping[str, Json]) -> bool:
     stage = intent.get("stage")
     return stage in (SENT, DELETED) or (stage == DRAFTED and intent.get("delivery") == "draft")
@@ -110,6 +116,7 @@ class NoteDelivery:
                 intent = self._save(ledger, attempt.key, **{**kept, "stage": CREATING})
             if is_delivered(intent):
                 return outcome(intent)  # another run finished it meanwhile
+            self._same_mailbox(intent)
             stage = intent.get("stage")
             if stage is None:
                 if not attempt.may_start:
@@ -132,6 +139,8 @@ class NoteDelivery:
         with self._serialised():
             intent = intent_of(ledger, key)
             stage = intent.get("stage")
+            if stage in (CREATING, DRAFTED, SENDING):
+                self._same_mailbox(intent)
             if stage == CREATING:
                 found = self.find(intent)
                 if found is None:
@@ -152,6 +161,16 @@ class NoteDelivery:
             self.mailbox.delete(now.draft_id)
             return outcome(self._save(ledger, key, stage=DELETED, deleted_at=at))
 
+    def _same_mailbox(self, intent: Mapping[str, Json]) -> None:
+        """A note started in one mailbox is never finished or taken back in another (its draft
+        and mark exist only there)."""
+        if intent.get("stage") is not None and mailbox_of(intent) != self.mailbox.vendor:
+            raise PermanentError(
+                f"the note was started in {mailbox_of(intent)}, and [note] provider now names "
+                f"{self.mailbox.vendor}: set it back to finish or take back the note",
+                "note",
+            )
+
     def _save(self, ledger: Ledger, key: str, **fields: Json) -> dict[str, Json]:
         intent = _save(ledger, key, **fields)
         self.receipts.write(key, intent)
@@ -170,9 +189,13 @@ class NoteDelivery:
 
     def _announce_creating(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
         token = new_token()
+        where: dict[str, Json] = {}
+        if self.mailbox.vendor != "Gmail":  # absent: Gmail (as in every older intent)
+            where["mailbox"] = self.mailbox.vendor
         return self._save(
             ledger,
             attempt.key,
+            **where,
             stage=CREATING,
             token=token,
             msgid=self.mailbox.mark(token, attempt.note.sender),
@@ -323,6 +346,7 @@ class Receipts:
 
 RECEIPT_FIELDS = (
     "stage",
+    "mailbox",
     "token",
     "delivery",
     "interview",

@@ -19,8 +19,8 @@ from aligner.surfaces.base import DiffContext
 from aligner.surfaces.note.delivery import CREATING, DELETED, DRAFTED, SENDING, SENT, is_delivered
 
 
-def preview(note: Json, sender: str | None) -> list[str]:
-    """The note in full, as `plan` shows it."""
+def preview(note: Json, sender: str | None, vendor: str = "Gmail") -> list[str]:
+    """The note in full, as `plan` shows it (Outlook takes one body: the HTML one)."""
     lines = [f"From: {sender}"] if sender else []
     lines.append("To: " + ", ".join(note["to"]))
     if note["cc"]:
@@ -28,7 +28,8 @@ def preview(note: Json, sender: str | None) -> list[str]:
     lines += [f"Subject: {note['subject']}", ""]
     lines += str(note["text"]).rstrip("\n").splitlines()
     if note.get("html"):
-        lines += ["", "(also as HTML, with the themed signature)"]
+        how = "also as HTML" if vendor == "Gmail" else "as HTML"
+        lines += ["", f"({how}, with the themed signature)"]
     return lines
 
 
@@ -146,6 +147,16 @@ class NoteDiff:
         return self.current.get("draft")
 
     def changes(self) -> list[Change]:
+        elsewhere = self.current.get("elsewhere")
+        if elsewhere:
+            verb = "drafted" if is_delivered(self.intent) else "started"
+            return [
+                self._notice(
+                    f"the note was {verb} in {elsewhere}, and [note] provider now names "
+                    f"{self.vendor}: nothing is done in either (set the provider back to "
+                    f"{elsewhere.lower()} to finish or take back the note)"
+                )
+            ]
         if self.ctx.revert or self.note is None:
             return self._take_back()
         if is_delivered(self.intent):
@@ -165,7 +176,7 @@ class NoteDiff:
             return [
                 self._notice(
                     f"will be {verb} at {self._local(send_at)}",
-                    preview=tuple(preview(self.note, self._sender)),
+                    preview=tuple(preview(self.note, self._sender, self.vendor)),
                 )
             ]
         return [self._deliver(self._delivery, self.again)]
@@ -341,7 +352,7 @@ class NoteDiff:
             summary,
             ownership="active" if action is Action.DRAFT else "released",
             payload=NoteStep(self.ctx.now.isoformat(), self.adopt),
-            preview=tuple(preview(note, self._sender)),
+            preview=tuple(preview(note, self._sender, self.vendor)),
         )
 
     def _record(self, summary: str, ownership: Ownership) -> Change:

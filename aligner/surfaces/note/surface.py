@@ -44,6 +44,7 @@ from aligner.surfaces.note.delivery import (
     NoteDelivery,
     Receipts,
     is_delivered,
+    mailbox_of,
 )
 from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes
 from aligner.surfaces.note.message import (
@@ -321,7 +322,11 @@ class InterviewNote(Surface):
             if receipt is not None:
                 found, entry = receipt
                 draft = None
-                if entry.get("msgid") and entry.get("stage") != SENT:
+                if (
+                    entry.get("msgid")
+                    and entry.get("stage") != SENT
+                    and mailbox_of(entry) == self.mailbox.vendor
+                ):
                     draft = _draft_json(self.mailbox.find(str(entry["msgid"])))
                 current["receipt"] = {"key": found, "intent": entry, "draft": draft}
         return {key: current}
@@ -329,6 +334,9 @@ class InterviewNote(Surface):
     def _state(self, intent: dict[str, Json]) -> dict[str, Json]:
         stage = intent.get("stage")
         state: dict[str, Json] = {"stage": stage, "intent": intent, "draft": None}
+        if stage not in (SENT, DELETED) and mailbox_of(intent) != self.mailbox.vendor:
+            state["elsewhere"] = mailbox_of(intent)  # its ids mean nothing to this mailbox
+            return state
         if stage == CREATING:
             state["draft"] = _draft_json(self.delivery.find(intent))
         elif stage in (DRAFTED, SENDING):

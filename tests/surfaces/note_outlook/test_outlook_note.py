@@ -290,3 +290,36 @@ def test_doctor_checks_the_outlook_mailbox(
 
 def test_the_sandbox_token_is_the_one_in_the_environment(env: dict[str, str]) -> None:
     assert env["ALIGNER_MICROSOFT_ACCESS_TOKEN"] == GRAPH_TOKEN
+
+
+def test_a_note_started_in_gmail_is_not_finished_in_outlook(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from tests.surfaces.note.note_helpers import aligner_drafts, note_theme
+
+    sandbox.inject("gmail.drafts.send", "status", status=503, retry_after=0)
+    gmail = Aligner(env, note_theme(tmp_path, "send"), sandbox)
+    assert gmail("apply", now=DUE).exit_code == 1  # a Gmail draft waits, unsent
+    switched = Aligner(env, outlook_theme(tmp_path, "send"), sandbox)  # the same file, edited
+    result = switched("apply", now=LATER)
+    assert result.exit_code == 0, result.output
+    said = flat(result.stdout)
+    assert "the note was started in Gmail" in said and "nothing is done in either" in said
+    assert mail_requests(sandbox) == 0 and delivered(sandbox) == []
+    assert len(aligner_drafts(sandbox)) == 1
+
+
+def test_a_note_drafted_in_outlook_is_not_drafted_again_in_gmail(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox, outlook_draft: Aligner
+) -> None:
+    from tests.surfaces.note.note_helpers import note_theme
+
+    assert outlook_draft("apply", now=DUE).exit_code == 0
+    sandbox.clear_log()
+    gmail = Aligner(env, note_theme(tmp_path, "draft"), sandbox)
+    result = gmail("apply", now=LATER)
+    assert result.exit_code == 0, result.output
+    assert "the note was drafted in Outlook" in flat(result.stdout)
+    assert sandbox.requests("gmail", writes=True) == [] and mail_requests(sandbox) == 0
+    reverted = gmail("revert", now=LATER)
+    assert reverted.exit_code == 0 and len(note_drafts(sandbox)) == 1
