@@ -29,12 +29,16 @@ Sources, per behaviour:
   string name (Name) in the id ... is case-sensitive", the value is not
   (https://learn.microsoft.com/en-us/graph/api/singlevaluelegacyextendedproperty-get);
 - extended properties set on create (https://learn.microsoft.com/en-us/graph/api/singlevaluelegacyextendedproperty-post-singlevalueextendedproperties)
-  stay on the message when it moves to Sent Items; they are MAPI properties and are not sent to
-  recipients as headers, except named properties in the PS_INTERNET_HEADERS property set
-  {00020386-0000-0000-C000-000000000046}, which are Internet headers
-  (https://learn.microsoft.com/en-us/office/client-developer/outlook/mapi/mapi-property-sets);
-- delete: `DELETE /me/messages/{id}` answers 204 and moves the message to Deleted Items
-  (https://learn.microsoft.com/en-us/graph/api/message-delete);
+  stay on the message when it moves to Sent Items (reported, not documented); they are MAPI
+  properties and are not sent to recipients as headers, except named properties in the
+  PS_INTERNET_HEADERS property set {00020386-0000-0000-C000-000000000046}, which are header
+  fields (e.g. PidNameCrossReference is the Xref header:
+  https://learn.microsoft.com/en-us/office/client-developer/outlook/mapi/pidnamecrossreference-canonical-property,
+  per [MS-OXCMAIL]);
+- delete: `DELETE /me/messages/{id}` answers 204 No Content
+  (https://learn.microsoft.com/en-us/graph/api/message-delete); the message goes to Deleted
+  Items under a new id (reported, not documented; permanentDelete is another action:
+  https://learn.microsoft.com/en-us/graph/api/message-permanentdelete);
 - permissions and errors: the `GraphService` base (403 ErrorAccessDenied for Outlook).
 
 Operations: "messages.create", "messages.get", "messages.list", "messages.send",

@@ -18,9 +18,9 @@
   was lost is confirmed by the sent copy itself.
 
 Nothing the recipient receives names aligner: the property is a MAPI property, not an Internet
-header (it is not in the PS_INTERNET_HEADERS set, whose named properties become x-headers:
-https://learn.microsoft.com/en-us/office/client-developer/outlook/mapi/mapi-property-sets), its
-name and GUID name nothing, and no custom internetMessageHeaders or categories are set.
+header (it is not in the PS_INTERNET_HEADERS set, whose named properties are header fields, e.g.
+https://learn.microsoft.com/en-us/office/client-developer/outlook/mapi/pidnamecrossreference-canonical-property),
+its name and GUID name nothing, and no custom internetMessageHeaders or categories are set.
 
 202 Accepted means accepted for processing, not done (RFC 9110 §15.3.3,
 https://datatracker.ietf.org/doc/html/rfc9110#section-15.3.3): after a send whose answer was lost,

@@ -163,6 +163,7 @@ def _crashed_while_creating(state_dir: Path, delivery: str, token: str) -> None:
             KEY,
             {
                 "stage": "creating",
+                "mailbox": "Outlook",
                 "delivery": delivery,
                 "token": token,
                 "msgid": token,
