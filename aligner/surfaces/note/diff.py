@@ -33,6 +33,13 @@ def preview(note: Json, sender: str | None, vendor: str = "Gmail") -> list[str]:
     return lines
 
 
+def shown(draft_id: Json) -> str:
+    """A draft id as texts show it: whole when short (Gmail's `r-…`), else its two ends (Outlook's
+    ids are about 150 characters and change when the message moves)."""
+    text = str(draft_id)
+    return text if len(text) <= 40 else f"{text[:8]}…{text[-8:]}"
+
+
 @dataclass(frozen=True)
 class NoteStep(Payload):
     """When the plan decided this note write (the delivery records it as its `at`), and, when the
@@ -182,7 +189,7 @@ class NoteDiff:
         return [self._deliver(self._delivery, self.again)]
 
     def _in_flight(self) -> list[Change]:
-        draft, draft_id = self.draft, self.intent.get("draft_id")
+        draft, draft_id = self.draft, shown(self.intent.get("draft_id"))
         if self.stage == CREATING:
             if draft is None and self.intent.get("create_unconfirmed") and not self.ctx.force:
                 return [
@@ -201,7 +208,7 @@ class NoteDiff:
                 return [
                     self._deliver(self._delivery, " (again: the last attempt did not get through)")
                 ]
-            found = f"found the draft {draft['id']} the interrupted run made"
+            found = f"found the draft {shown(draft['id'])} the interrupted run made"
             if self._delivery == "draft":
                 return [self._record(f"{found}; recording it", "active")]
             if self._late:
@@ -231,7 +238,8 @@ class NoteDiff:
 
     def _delivered(self) -> Change:
         intent, ownership = self.intent, "keep"
-        drafted = f"{self._when('drafted_at')} ({self.vendor} draft {intent.get('draft_id')})"
+        draft_id = shown(intent.get("draft_id"))
+        drafted = f"{self._when('drafted_at')} ({self.vendor} draft {draft_id})"
         if self.stage == SENT:
             summary = f"already sent {self._when('sent_at')} ({self._sent_copy})"
         elif self.stage == DELETED:
@@ -258,7 +266,7 @@ class NoteDiff:
     # -- revert ----------------------------------------------------------------------------------
 
     def _take_back(self) -> list[Change]:
-        draft, draft_id = self.draft, self.intent.get("draft_id")
+        draft, draft_id = self.draft, shown(self.intent.get("draft_id"))
         if self.stage == "none" and self.note is not None:
             return [
                 self._notice("not delivered while aligner is reverted (edit the theme to resume)")
@@ -303,7 +311,7 @@ class NoteDiff:
                 Action.DELETE,
                 {"draft_id": draft["id"]},
                 None,
-                f"delete the unsent draft {draft['id']} aligner made",
+                f"delete the unsent draft {shown(draft['id'])} aligner made",
                 ownership="restored",
                 payload=NoteStep(self.ctx.now.isoformat()),
             )

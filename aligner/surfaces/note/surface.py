@@ -46,7 +46,7 @@ from aligner.surfaces.note.delivery import (
     is_delivered,
     mailbox_of,
 )
-from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes
+from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes, shown
 from aligner.surfaces.note.message import (
     GMAIL_SIGNATURE,
     OUTLOOK_SIGNATURE,
@@ -416,7 +416,7 @@ class InterviewNote(Surface):
             return [f"sent {subject} (Gmail message {intent.get('sent_id') or 'id unknown'})"]
         if stage == DRAFTED and is_delivered(intent):
             where = "waiting in Drafts" if state.get("draft") else "no longer in Drafts"
-            return [f"draft {intent.get('draft_id')} {subject} {where}"]
+            return [f"draft {shown(intent.get('draft_id'))} {subject} {where}"]
         if stage == DELETED:
             return ["the draft aligner made was deleted by revert"]
         return [f"delivery in progress ({stage}); the next run finishes it"]

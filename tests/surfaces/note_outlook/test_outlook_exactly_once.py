@@ -19,6 +19,7 @@ from aligner.sandbox.http import Request, Response, Routed, Service
 from aligner.sandbox.microsoft.mail import INTERNET_HEADERS_SET
 from aligner.sandbox.server import Sandbox
 from aligner.state.store import Store
+from aligner.surfaces.note.diff import shown
 from aligner.surfaces.note.outlook import MARK_PROPERTY
 from tests.conftest import Aligner, flat
 from tests.surfaces.note.note_helpers import BEFORE_SEND, DUE, LATER, STARTED
@@ -205,7 +206,7 @@ def test_a_crash_after_the_create_committed_finds_the_draft_and_makes_no_second(
     )
     result = outlook_send("apply", now=LATER)
     assert result.exit_code == 0, result.output
-    assert f"found the draft {made.id}" in flat(result.stdout)
+    assert f"found the draft {shown(made.id)}" in flat(result.stdout)
     assert calls(sandbox, "create") == 0 and len(delivered(sandbox)) == 1
 
 
