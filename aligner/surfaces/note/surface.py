@@ -251,6 +251,13 @@ class InterviewNote(Surface):
             from aligner.surfaces.note.outlook import doctor
 
             yield doctor(settings.part(MicrosoftSettings), cls.needed_scopes(config))
+            if note_section(config).include_signature:
+                yield ok(
+                    f"{NAME}.signature",
+                    "the note carries the themed signature itself: Outlook signatures cannot be "
+                    "themed (Microsoft Graph has no API for them) and mail made through Graph "
+                    "gets none",
+                )
             return
         from aligner.vendors.google.account import read_check
 

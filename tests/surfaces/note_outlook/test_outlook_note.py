@@ -285,6 +285,7 @@ def test_doctor_checks_the_outlook_mailbox(
     assert InterviewNote.needed_scopes(config) == ("Mail.ReadWrite", "Mail.Send")[:scopes]
     result = Aligner(env, theme, sandbox)("doctor", now=DUE)
     assert "Outlook mailbox reachable" in result.output, result.output
+    assert "Outlook signatures cannot be themed" in flat(result.output)
     assert sandbox.requests("gmail") == []
 
 
