@@ -189,9 +189,9 @@ class NoteDelivery:
 
     def _announce_creating(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
         token = new_token()
-        where: dict[str, Json] = {}
-        if self.mailbox.vendor != "Gmail":  # absent: Gmail (as in every older intent)
-            where["mailbox"] = self.mailbox.vendor
+        where: dict[str, Json] = {}  # absent: Gmail (as in every older intent)
+        if self.mailbox.vendor != "Gmail" or intent_of(ledger, attempt.key).get("mailbox"):
+            where["mailbox"] = None if self.mailbox.vendor == "Gmail" else self.mailbox.vendor
         return self._save(
             ledger,
             attempt.key,

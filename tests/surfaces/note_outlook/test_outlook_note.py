@@ -324,3 +324,19 @@ def test_a_note_drafted_in_outlook_is_not_drafted_again_in_gmail(
     assert sandbox.requests("gmail", writes=True) == [] and mail_requests(sandbox) == 0
     reverted = gmail("revert", now=LATER)
     assert reverted.exit_code == 0 and len(note_drafts(sandbox)) == 1
+
+
+def test_a_note_outlook_refused_to_draft_can_go_through_gmail_instead(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from tests.surfaces.note.note_helpers import aligner_drafts, note_theme
+
+    outlook(sandbox).directory.grant("no-mail", "offline_access")
+    refused = Aligner(env, outlook_theme(tmp_path, "draft"), sandbox)
+    result = refused("apply", now=DUE, ALIGNER_MICROSOFT_ACCESS_TOKEN="no-mail")
+    assert result.exit_code == 1  # refused with an answer: nothing was made anywhere
+    gmail = Aligner(env, note_theme(tmp_path, "draft"), sandbox)
+    assert gmail("apply", now=LATER).exit_code == 0
+    assert len(aligner_drafts(sandbox)) == 1
+    again = gmail("apply", now=LATER)
+    assert again.exit_code == 0 and "already drafted" in again.stdout
