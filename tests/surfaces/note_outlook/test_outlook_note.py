@@ -340,3 +340,13 @@ def test_a_note_outlook_refused_to_draft_can_go_through_gmail_instead(
     assert len(aligner_drafts(sandbox)) == 1
     again = gmail("apply", now=LATER)
     assert again.exit_code == 0 and "already drafted" in again.stdout
+
+
+def test_no_microsoft_credentials_say_how_to_sign_in(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    bare = {k: v for k, v in env.items() if k != "ALIGNER_MICROSOFT_ACCESS_TOKEN"}
+    result = Aligner(bare, outlook_theme(tmp_path, "draft"), sandbox)("apply", now=DUE)
+    assert result.exit_code == 1
+    assert "no Microsoft credentials: run `aligner auth microsoft`" in flat(result.output)
+    assert mail_requests(sandbox) == 0
