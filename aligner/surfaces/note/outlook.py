@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aligner.surfaces.note.message import NoteContent, parse_address
@@ -54,10 +54,10 @@ SURFACE = "note"
 MARK_PROPERTY = "String {35b4475e-f073-4584-a546-24d14f0ac1b2} Name ClientRef"
 SELECT = "id,changeKey,conversationId,isDraft"
 # Graph's send answers 202 Accepted: the message is sent after the answer, and the draft stays in
-# Drafts until then. After a lost answer, a draft still there this soon may be on its way.
+# Drafts until then. After a lost answer, a draft still there this soon may be on its way. Graph
+# documents no bound: five minutes is aligner's margin (sends are usually done in seconds).
 SETTLE = 300.0
 REAUTH = "run `aligner auth microsoft` again (`aligner doctor` lists what the sign-in has)"
-T = TypeVar("T")
 
 
 class OutlookMailbox:
