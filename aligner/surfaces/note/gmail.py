@@ -55,6 +55,9 @@ class NoteMailbox:
         finally:
             self.http.close()  # httplib2 keeps sockets open otherwise
 
+    def close(self) -> None:
+        self.http.close()
+
     def address(self) -> str:
         profile = self._run(self.users.getProfile(userId="me"), retry=True)
         return str(profile.get("emailAddress", ""))

@@ -51,3 +51,6 @@ class Mailbox(Protocol):
 
     def delete(self, draft_id: str) -> bool:
         """Delete the draft; False when it was already gone."""
+
+    def close(self) -> None:
+        """The run is over: close the connection its calls shared."""

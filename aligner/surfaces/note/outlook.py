@@ -28,14 +28,13 @@ a draft still in Drafts may still be on its way, so for SETTLE seconds it is not
 `delivery`).
 
 Creates and sends go out at most once (`resend=False`: not even repeated after a 429 or 503);
-reads are retried within the run's wait budget. Each call closes its connection afterwards, as
-the Gmail mailbox does, so no socket outlives the run.
+reads are retried within the run's wait budget. Every call of a run shares one connection, closed
+by `close` when the run ends (the note surface's `close`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -73,12 +72,8 @@ class OutlookMailbox:
 
         return cls(graph_for(settings, scopes, SURFACE))
 
-    @contextmanager
-    def _closing(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            self.graph.close()
+    def close(self) -> None:
+        self.graph.close()
 
     def address(self) -> str:
         """Not asked: the sender's address needs User.Read, which the note does not request;
@@ -89,22 +84,18 @@ class OutlookMailbox:
         return token
 
     def create(self, note: NoteContent, mark: str) -> DraftRef:
-        with self._closing():
-            answer = _named(
-                lambda: self.graph.post("me/messages", message_json(note, mark), resend=False),
-                "save the note as a draft",
-                MAIL_READ_WRITE,
-            )
+        answer = _named(
+            lambda: self.graph.post("me/messages", message_json(note, mark), resend=False),
+            "save the note as a draft",
+            MAIL_READ_WRITE,
+        )
         return _draft_ref(answer.json())
 
     def draft(self, draft_id: str) -> DraftRef | None:
-        with self._closing():
-            try:
-                answer = self.graph.get(
-                    f"me/messages/{quote(draft_id, safe='')}", {"$select": SELECT}
-                )
-            except GraphNotFound:
-                return None
+        try:
+            answer = self.graph.get(f"me/messages/{quote(draft_id, safe='')}", {"$select": SELECT})
+        except GraphNotFound:
+            return None
         found = answer.json()
         return _draft_ref(found) if found.get("isDraft", True) else None
 
@@ -122,24 +113,22 @@ class OutlookMailbox:
         return SentRef(str(found.get("id", "")), str(found.get("conversationId", "")))
 
     def send(self, draft_id: str) -> SentRef:
-        with self._closing():
-            _named(
-                lambda: self.graph.post(
-                    f"me/messages/{quote(draft_id, safe='')}/send",
-                    None,
-                    resend=False,
-                ),
-                "send the note",
-                MAIL_SEND,
-            )
+        _named(
+            lambda: self.graph.post(
+                f"me/messages/{quote(draft_id, safe='')}/send",
+                None,
+                resend=False,
+            ),
+            "send the note",
+            MAIL_SEND,
+        )
         return SentRef("", "")  # 202 Accepted says nothing of the sent copy
 
     def delete(self, draft_id: str) -> bool:
-        with self._closing():
-            try:
-                self.graph.delete(f"me/messages/{quote(draft_id, safe='')}")
-            except GraphNotFound:
-                return False
+        try:
+            self.graph.delete(f"me/messages/{quote(draft_id, safe='')}")
+        except GraphNotFound:
+            return False
         return True
 
     def _marked(self, folder: str, mark: str) -> dict[str, Any] | None:
@@ -153,8 +142,7 @@ class OutlookMailbox:
             "$select": SELECT,
             "$top": "10",
         }
-        with self._closing():
-            answer = self.graph.get(f"me/mailFolders/{folder}/messages", query)
+        answer = self.graph.get(f"me/mailFolders/{folder}/messages", query)
         for item in answer.json().get("value") or []:
             if isinstance(item, dict) and item.get("id"):
                 return item
@@ -220,8 +208,10 @@ def doctor(settings: MicrosoftSettings, scopes: Sequence[str]) -> Check:
     name = f"{SURFACE}.works"
     try:
         mailbox = OutlookMailbox.connect(settings, scopes)
-        with mailbox._closing():
+        try:
             mailbox.graph.get("me/mailFolders/drafts/messages", {"$top": "1", "$select": "id"})
+        finally:
+            mailbox.close()
     except SurfaceError as exc:
         return fail(name, str(exc))
     return ok(name, "Outlook mailbox reachable (its Drafts can be read)")

@@ -404,6 +404,9 @@ class InterviewNote(Surface):
     def describe_account(cls, account: str) -> str:
         return f"Google account {account}"  # only Gmail reports an account id
 
+    def close(self) -> None:
+        self.mailbox.close()
+
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         state = current.get(note_key(config)) or {}
         if state.get("stage", "none") == "none" and state.get("prior"):
