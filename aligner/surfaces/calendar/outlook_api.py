@@ -160,8 +160,9 @@ class OutlookApi:
         return self._post(body)
 
     def _post(self, body: Event) -> Event:
-        # resend=False: a 429/503 is retried by asking first (above), never blindly
-        answer = self.graph.post("me/calendar/events", body, resend=False)
+        # a 429/503 answer was refused before any work: resent after Retry-After (and the
+        # transactionId would catch a duplicate anyway)
+        answer = self.graph.post("me/calendar/events", body)
         event: Event = answer.json()
         if not event.get("singleValueExtendedProperties"):
             event["singleValueExtendedProperties"] = [

@@ -19,7 +19,6 @@ from tests.surfaces.calendar_microsoft.conftest import (
     prop,
     sent,
     utc,
-    writes,
 )
 
 
