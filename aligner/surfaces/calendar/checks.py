@@ -69,7 +69,8 @@ def _outlook_findings(config: ThemeConfig) -> list[Finding]:
                 f"calendar.{asked[0]}",
                 'Outlook has no focus time: with provider = "microsoft" every block is a busy '
                 f"event (show as busy, private when the block is); {', '.join(asked)} "
-                "do nothing there and no invitation is declined",
+                f"{'does' if len(asked) == 1 else 'do'} nothing there and no invitation is "
+                "declined",
                 "warning",
             )
         )

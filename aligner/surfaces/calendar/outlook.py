@@ -27,6 +27,7 @@ from aligner.surfaces.calendar.diff import BlockPlanner
 from aligner.surfaces.calendar.events import describe, is_live, managed
 from aligner.surfaces.calendar.outlook_events import (
     LABELS,
+    TITLE,
     key_value,
     outlook_body,
     outlook_view_of,
@@ -52,7 +53,7 @@ OUTLOOK_CALENDAR = "outlook:default"  # where aligner's Outlook blocks are (in w
 class OutlookBlocks(CalendarBlocks):
     """What `CalendarBlocks.connect` returns when the theme's provider is "microsoft"."""
 
-    title = "Outlook calendar blocks"
+    title = TITLE
     accounts = (MICROSOFT,)
     scopes = (CALENDARS,)
     parallel_writes = 8  # blocks are independent; httpx's pool serves them side by side

@@ -33,6 +33,7 @@ from aligner.core.model import Json
 from aligner.surfaces.calendar.events import BUSY, PRIVATE, as_busy, utc_text
 from aligner.theme.schema import ThemeConfig
 
+TITLE = "Outlook calendar blocks"  # the surface's title when the provider is Microsoft
 PROPERTY_SET = "{6b0f8e38-5a3c-4f57-9d1e-2c9a4e7b1d05}"  # aligner's own, fixed forever
 MARK_ID = f"String {PROPERTY_SET} Name Kind"
 MARK_VALUE = "time-block"

@@ -56,4 +56,7 @@ def preview(config: ThemeConfig, now: datetime) -> AgendaCard | None:
         focus = block_view(config, 0, section.blocks[0])["focus"] if section.blocks else None
         message = focus.get("declineMessage") if isinstance(focus, dict) else ""
         note = DECLINES[section.auto_decline] + (f" with “{message}”" if message else "")
-    return AgendaCard(tuple(entry for _, entry in entries), note)
+    title = ""
+    if on_outlook(config):
+        from aligner.surfaces.calendar.outlook_events import TITLE as title
+    return AgendaCard(tuple(entry for _, entry in entries), note, title)
