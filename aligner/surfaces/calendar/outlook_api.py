@@ -30,6 +30,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from aligner.errors import PermanentError, TransientError
 from aligner.surfaces.calendar.api import changed_since_read
@@ -138,7 +139,7 @@ class OutlookApi:
 
     def get(self, event_id: str) -> Event | None:
         try:
-            answer = self.graph.get(f"me/events/{event_id}", {"$expand": EXPAND}, headers=TEXT_BODY)
+            answer = self.graph.get(_item(event_id), {"$expand": EXPAND}, headers=TEXT_BODY)
         except GraphNotFound:
             return None
         event: Event = answer.json()
@@ -181,7 +182,7 @@ class OutlookApi:
         fields = patch_body(outlook_view_of(body)) if "subject" in body else body
         headers = {"If-Match": etag} if etag else None
         try:
-            answer = self.graph.patch(f"me/events/{event_id}", fields, headers=headers)
+            answer = self.graph.patch(_item(event_id), fields, headers=headers)
         except GraphPreconditionFailed:
             now = self.get(event_id)
             if now is None or not _says(now, body):
@@ -201,7 +202,7 @@ class OutlookApi:
         """Delete (only the version `etag`, when given); an event already gone counts as done."""
         headers = {"If-Match": etag} if etag else None
         try:
-            self.graph.delete(f"me/events/{event_id}", headers=headers)
+            self.graph.delete(_item(event_id), headers=headers)
         except GraphNotFound:
             return
         except GraphPreconditionFailed:
@@ -216,6 +217,11 @@ class OutlookApi:
             return event
         keys = [p for p in body.get("singleValueExtendedProperties") or [] if p["id"] == KEY_ID]
         return {**event, "singleValueExtendedProperties": keys} if keys else event
+
+
+def _item(event_id: str) -> str:
+    """An event's path; Graph ids are base64 and may carry characters a path must escape."""
+    return "me/events/" + quote(event_id, safe="")
 
 
 def _says(event: Event, body: Event) -> bool:
