@@ -85,11 +85,10 @@ class OutlookApi:
         try:
             yield
         finally:
-            with self._lock:
+            with self._lock:  # closed under the lock: a new user waits, then reconnects
                 self._busy -= 1
-                idle = self._busy == 0
-            if idle:
-                self.graph.close()
+                if self._busy == 0:
+                    self.graph.close()
 
     def close(self) -> None:
         self.graph.close()
