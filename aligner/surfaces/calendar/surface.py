@@ -7,6 +7,9 @@ events included) reads every block aligner owns. Blocks are created on the first
 before they start; a block that has started is left as it is. See `calendar_diff` for the rules
 and `calendar_api` for the calls.
 
+With `[calendar] provider = "microsoft"` `connect` returns `OutlookBlocks` (outlook.py): the
+same blocks and rules on Outlook through Microsoft Graph; the pure classmethods here serve both.
+
 Focus time needs an eligible Workspace account and the primary calendar. When Google refuses it
 (400) or quietly stores a plain event instead, the block becomes a plain busy event and the
 fallback is remembered in the store (item `_account`), so later plans do not fight it.

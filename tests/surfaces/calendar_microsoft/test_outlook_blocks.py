@@ -94,3 +94,14 @@ def test_auth_errors_fail_fast_in_one_line(aligner: Aligner, sandbox: Sandbox, s
     assert len(lines) == 1, result.output
     assert "aligner auth microsoft" in flat(result.output)
     assert len(calls(sandbox)) == 1  # failed fast: no retry, no write
+
+
+def test_no_microsoft_credentials_is_one_line_and_no_call(
+    aligner: Aligner, sandbox: Sandbox
+) -> None:
+    env = {k: v for k, v in aligner.env.items() if k != "ALIGNER_MICROSOFT_ACCESS_TOKEN"}
+    result = Aligner(env, aligner.config, sandbox)("apply", now=BEFORE)
+    assert result.exit_code == 1
+    assert "no Microsoft credentials: run `aligner auth microsoft`" in flat(result.output)
+    assert "Traceback" not in result.output
+    assert calls(sandbox) == []
