@@ -11,10 +11,10 @@ import pytest
 from aligner.sandbox.server import Sandbox
 from aligner.surfaces import by_name
 from aligner.theme.validation import load_theme
-from tests.conftest import BEFORE, Aligner, flat
+from tests.conftest import BEFORE, SLACK_SECTION, Aligner, flat, write_theme
 from tests.surfaces.calendar.test_calendar_parallel import MANY, POOL, SLOW, most_at_once
-from tests.surfaces.calendar.test_calendar_surface import calendar_theme
-from tests.surfaces.calendar_microsoft.conftest import blocks, calls, outlook_theme, sent
+from tests.surfaces.calendar.test_calendar_surface import BLOCKS, calendar_theme
+from tests.surfaces.calendar_microsoft.conftest import OUTLOOK, blocks, calls, outlook_theme, sent
 
 
 def test_account_and_scopes_follow_the_provider(theme: Path, tmp_path: Path) -> None:
@@ -116,3 +116,15 @@ def test_the_read_follows_next_links(
     assert json.loads(result.stdout)["changes"] == []  # all 25 found across the pages
     listed = [r for r in calls(sandbox) if r.operation == "events.list"]
     assert len(listed) == 3
+
+
+def test_a_mixed_theme_puts_slack_and_outlook_side_by_side(
+    env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    theme = write_theme(tmp_path / "mixed.toml", SLACK_SECTION, OUTLOOK, *BLOCKS.values())
+    aligner = Aligner(env, theme, sandbox)
+    result = aligner("apply", now="2026-12-02T19:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert set(blocks(sandbox)) == {"rehearsal", "mock"}
+    assert sandbox.requests("slack", writes=True)
+    assert sandbox.requests("calendar") == []  # the Google calendar is not touched
