@@ -47,6 +47,8 @@ VENDOR_SDKS = (
     "httplib2",
     "apscheduler",
     "cryptography",
+    "msal",
+    "httpx",
 )
 IMPORT_ALL = """
 import importlib, sys

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -174,11 +174,24 @@ def open_session(
         guard,  # taken before the store opens: opening may migrate it
         Store(settings.state_db, readonly=readonly, busy_wait=settings.lock_wait) as store,
     ):
+        owned = surfaces is None  # connected here: closed here when the session ends
         if surfaces is None:
             back = reverted_at(store, config) is not None
             chosen = surfaces_to_run(REGISTRY, config, store, busy_at=busy_at, giving_back=back)
             surfaces = connect_all(settings, config, chosen)
-        yield Session(settings, config, store, surfaces)
+        try:
+            yield Session(settings, config, store, surfaces)
+        finally:
+            if owned:
+                close_all(surfaces)
+
+
+def close_all(surfaces: Mapping[str, Connected]) -> None:
+    """Let each connected surface close its connections (`Surface.close`) at the end of a run."""
+    for surface in surfaces.values():
+        if isinstance(surface, Surface):
+            with suppress(Exception):  # closing never hides the run's own outcome
+                surface.close()
 
 
 @contextmanager

@@ -112,6 +112,19 @@ class Sandbox:
     def service(self, name: str) -> Any:
         return next(s for s in self.services if s.name == name)
 
+    def state(self) -> dict[str, Any]:
+        """Every service's snapshot by service name; services sharing one name (the Graph
+        resources) have their snapshots merged."""
+        found: dict[str, Any] = {}
+        for service in self.services:
+            snapshot = service.snapshot()
+            earlier = found.get(service.name)
+            if isinstance(earlier, dict) and isinstance(snapshot, dict):
+                found[service.name] = {**earlier, **snapshot}
+            else:
+                found[service.name] = snapshot
+        return found
+
     # -- control -----------------------------------------------------------------------------
 
     def inject(self, operation: str, kind: str = "status", **options: Any) -> Fault:
@@ -208,7 +221,7 @@ class Sandbox:
             )
         if what == "state":
             with self._lock:
-                return Response(200, {s.name: s.snapshot() for s in self.services})
+                return Response(200, self.state())
         if what == "faults" and request.method == "POST":
             spec = request.json()
             self.inject(spec.pop("operation"), spec.pop("kind", "status"), **spec)

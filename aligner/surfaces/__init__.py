@@ -15,6 +15,7 @@ from aligner.surfaces.github_status import GitHubStatus
 from aligner.surfaces.note import InterviewNote
 from aligner.surfaces.signature import GmailSignature
 from aligner.surfaces.slack_status import SlackStatus
+from aligner.surfaces.teams_status import TeamsStatus
 from aligner.theme.schema import Section, ThemeConfig
 
 REGISTRY: tuple[type[Surface], ...] = (
@@ -23,6 +24,7 @@ REGISTRY: tuple[type[Surface], ...] = (
     GmailSignature,
     InterviewNote,
     GitHubStatus,
+    TeamsStatus,
 )
 
 

@@ -16,7 +16,7 @@ here; the rest of aligner reads it through the registry (`aligner.surfaces.REGIS
 
 Class-level (pure, no I/O, no vendor SDK imported): enabled, check, idle, desired, transitions,
 provides, same_value, preview. Instance-level (talks to the vendor): connect, read, diff, apply,
-show.
+show, close.
 
 `desired(config, now)` maps each item key to the value the surface should show, or None when
 aligner should be absent there. `read` makes read-only calls (ideally one). `diff` turns desired,
@@ -319,6 +319,11 @@ class Surface(ABC):
     def describe_account(cls, account: str) -> str:
         """The account id as a person reads it in the one line that reports a change."""
         return account
+
+    def close(self) -> None:
+        """The run is over: close any connection kept open for it (one per vendor per run, so
+        every call of a run can reuse it). Called once by the session that connected it."""
+        return None
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         """Lines describing what the surface shows now (for rehearse and status)."""

@@ -31,6 +31,8 @@ VENDOR_SDKS = (
     "httplib2",
     "apscheduler",
     "cryptography",
+    "msal",
+    "httpx",
 )
 
 

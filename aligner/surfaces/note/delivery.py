@@ -14,6 +14,9 @@ next attempt knows what may have happened and asks Gmail before doing anything a
     drafted   draft D exists; for delivery "draft" the note is delivered
     sending   drafts.send(D) is about to be called
               -> later: D no longer exists = it was sent; D still there = it was not
+                 (Outlook: Graph's send answers 202 and sends afterwards, so within
+                 `mailbox.settle` seconds of a send whose answer was lost, D still there may be
+                 a send in progress: nothing is sent until that time has passed)
     sent      done (with the sent message's Gmail id, when the answer arrived)
     deleted   `revert` deleted the unsent draft
 
@@ -35,7 +38,8 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,17 +47,11 @@ from aligner.core.model import Json
 from aligner.errors import LockTimeout, PermanentError, SurfaceError, TransientError
 from aligner.state.lock import exclusive
 from aligner.surfaces.base import Ledger
-from aligner.surfaces.note.message import (
-    NoteContent,
-    build_message,
-    encode_raw,
-    message_id,
-    new_token,
-)
+from aligner.surfaces.note.message import NoteContent, new_token
 from aligner.surfaces.note.refs import DraftRef
 
 if TYPE_CHECKING:
-    from aligner.surfaces.note.gmail import NoteMailbox
+    from aligner.surfaces.note.mailbox import Mailbox
 
 CREATING, DRAFTED, SENDING, SENT, DELETED = "creating", "drafted", "sending", "sent", "deleted"
 
@@ -75,6 +73,12 @@ def intent_of(ledger: Ledger, key: str) -> dict[str, Json]:
     return dict(record.extra) if record else {}
 
 
+def mailbox_of(intent: Mapping[str, Json]) -> str:
+    """Which mailbox the note was started in ("Gmail" when the intent does not say: every note
+    before the Outlook provider)."""
+    return str(intent.get("mailbox") or "Gmail")
+
+
 def is_delivered(intent: Mapping[str, Json]) -> bool:
     stage = intent.get("stage")
     return stage in (SENT, DELETED) or (stage == DRAFTED and intent.get("delivery") == "draft")
@@ -87,7 +91,7 @@ def outcome(intent: Mapping[str, Json]) -> dict[str, Json]:
 
 class NoteDelivery:
     def __init__(
-        self, mailbox: NoteMailbox, lock_path: Path, lock_wait: float, receipts: Receipts
+        self, mailbox: Mailbox, lock_path: Path, lock_wait: float, receipts: Receipts
     ) -> None:
         self.mailbox = mailbox
         self.lock_path = lock_path
@@ -112,6 +116,7 @@ class NoteDelivery:
                 intent = self._save(ledger, attempt.key, **{**kept, "stage": CREATING})
             if is_delivered(intent):
                 return outcome(intent)  # another run finished it meanwhile
+            self._same_mailbox(intent)
             stage = intent.get("stage")
             if stage is None:
                 if not attempt.may_start:
@@ -134,6 +139,8 @@ class NoteDelivery:
         with self._serialised():
             intent = intent_of(ledger, key)
             stage = intent.get("stage")
+            if stage in (CREATING, DRAFTED, SENDING):
+                self._same_mailbox(intent)
             if stage == CREATING:
                 found = self.find(intent)
                 if found is None:
@@ -144,7 +151,7 @@ class NoteDelivery:
             now = self.mailbox.draft(str(intent["draft_id"]))
             if now is None:
                 if stage == SENDING:
-                    intent = self._save(ledger, key, stage=SENT, sent_at=intent["send_started_at"])
+                    intent = self._save(ledger, key, **self._lost_send(intent))
                 return outcome(intent)
             if now.message_id != intent.get("message_id"):
                 raise PermanentError(
@@ -153,6 +160,16 @@ class NoteDelivery:
                 )
             self.mailbox.delete(now.draft_id)
             return outcome(self._save(ledger, key, stage=DELETED, deleted_at=at))
+
+    def _same_mailbox(self, intent: Mapping[str, Json]) -> None:
+        """A note started in one mailbox is never finished or taken back in another (its draft
+        and mark exist only there)."""
+        if intent.get("stage") is not None and mailbox_of(intent) != self.mailbox.vendor:
+            raise PermanentError(
+                f"the note was started in {mailbox_of(intent)}, and [note] provider now names "
+                f"{self.mailbox.vendor}: set it back to finish or take back the note",
+                "note",
+            )
 
     def _save(self, ledger: Ledger, key: str, **fields: Json) -> dict[str, Json]:
         intent = _save(ledger, key, **fields)
@@ -172,13 +189,16 @@ class NoteDelivery:
 
     def _announce_creating(self, attempt: Attempt, ledger: Ledger) -> dict[str, Json]:
         token = new_token()
-        sender = attempt.note.sender or self.mailbox.address()
+        where: dict[str, Json] = {}  # absent: Gmail (as in every older intent)
+        if self.mailbox.vendor != "Gmail" or intent_of(ledger, attempt.key).get("mailbox"):
+            where["mailbox"] = None if self.mailbox.vendor == "Gmail" else self.mailbox.vendor
         return self._save(
             ledger,
             attempt.key,
+            **where,
             stage=CREATING,
             token=token,
-            msgid=message_id(token, sender),
+            msgid=self.mailbox.mark(token, attempt.note.sender),
             interview=attempt.interview,
             interview_start=attempt.interview_start,
             delivery=attempt.delivery,
@@ -198,12 +218,10 @@ class NoteDelivery:
         if not attempt.may_start:
             return intent
         note = attempt.note
-        if not note.sender:
-            note = replace(note, sender=self.mailbox.address())
         if not intent.get("msgid"):  # an intent an older version saved: from now on, a Message-ID
-            intent = self._save(ledger, attempt.key, msgid=message_id(token, note.sender))
+            intent = self._save(ledger, attempt.key, msgid=self.mailbox.mark(token, note.sender))
         try:
-            created = self.mailbox.create(encode_raw(build_message(note, str(intent["msgid"]))))
+            created = self.mailbox.create(note, str(intent["msgid"]))
         except SurfaceError as exc:
             if exc.answered:  # Gmail refused it: no draft exists, starting over is safe
                 self._save(ledger, attempt.key, stage=None)
@@ -218,10 +236,17 @@ class NoteDelivery:
         draft_id = str(intent["draft_id"])
         if not fresh and self.mailbox.draft(draft_id) is None:
             # Sent by the attempt whose answer was lost: a sent draft no longer exists.
-            return self._save(ledger, attempt.key, stage=SENT, sent_at=intent["send_started_at"])
+            return self._save(ledger, attempt.key, **self._lost_send(intent))
         if not attempt.may_start:
             return intent
-        sent = self.mailbox.send(draft_id)
+        if self.mailbox.settle > 0:  # a provider that sends after answering (Outlook)
+            intent = self._settled(attempt, ledger, intent, fresh=fresh)
+        try:
+            sent = self.mailbox.send(draft_id)
+        except SurfaceError as exc:
+            if exc.answered and self.mailbox.settle > 0:  # refused: nothing is being sent
+                self._save(ledger, attempt.key, send_refused=True)
+            raise
         return self._save(
             ledger,
             attempt.key,
@@ -230,6 +255,41 @@ class NoteDelivery:
             thread_id=sent.thread_id,
             sent_at=attempt.at,
         )
+
+    def _settled(
+        self, attempt: Attempt, ledger: Ledger, intent: dict[str, Json], *, fresh: bool
+    ) -> dict[str, Json]:
+        """Before sending a draft again whose last send lost its answer: the provider may have
+        accepted that send and still be sending it (the draft leaves Drafts only then), so within
+        `mailbox.settle` seconds of that send nothing is sent; the next run looks again. A send
+        the provider refused with an answer is sent again at once."""
+        if fresh:
+            return intent
+        started = intent.get("send_started_at")
+        if started and not intent.get("send_refused"):
+            waited = (_instant(attempt.at) - _instant(started)).total_seconds()
+            if waited < self.mailbox.settle:
+                raise TransientError(
+                    f"the last attempt to send the note got no answer from "
+                    f"{self.mailbox.vendor} {max(0, int(waited))} s ago and it may still be "
+                    "sending it (its send is asynchronous): not sending it again now; the next "
+                    "run looks again",
+                    "note",
+                )
+        return self._save(ledger, attempt.key, send_started_at=attempt.at, send_refused=None)
+
+    def _lost_send(self, intent: Mapping[str, Json]) -> dict[str, Json]:
+        """What to record for a send whose answer was lost and whose draft is gone: sent, with
+        the sent copy's id when the provider shows sent mail (Outlook's Sent Items)."""
+        found = self.mailbox.sent(str(intent["msgid"])) if intent.get("msgid") else None
+        fields: dict[str, Json] = {"stage": SENT, "sent_at": intent["send_started_at"]}
+        if found is not None:
+            fields.update(sent_id=found.message_id, thread_id=found.thread_id)
+        return fields
+
+
+def _instant(text: Json) -> datetime:
+    return datetime.fromisoformat(str(text))
 
 
 def _drafted(ref: DraftRef, at: str) -> dict[str, Json]:
@@ -286,6 +346,7 @@ class Receipts:
 
 RECEIPT_FIELDS = (
     "stage",
+    "mailbox",
     "token",
     "delivery",
     "interview",

@@ -1,8 +1,9 @@
 """What the note surface should do now (pure): deliver, finish, record, take back, or say why not.
 
-Inputs: the note as the theme renders it now (None when [note] is off), what Gmail showed
-(`read`), the delivery progress in the store, and the time. Every case ends in Change records:
-writes for Gmail work (or for recording what Gmail turned out to have done), notices otherwise.
+Inputs: the note as the theme renders it now (None when [note] is off), what the mailbox
+(Gmail or Outlook, `vendor` in the texts) showed (`read`), the delivery progress in the store,
+and the time. Every case ends in Change records: writes for mailbox work (or for recording what
+the mailbox turned out to have done), notices otherwise.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from aligner.surfaces.base import DiffContext
 from aligner.surfaces.note.delivery import CREATING, DELETED, DRAFTED, SENDING, SENT, is_delivered
 
 
-def preview(note: Json, sender: str | None) -> list[str]:
-    """The note in full, as `plan` shows it."""
+def preview(note: Json, sender: str | None, vendor: str = "Gmail") -> list[str]:
+    """The note in full, as `plan` shows it (Outlook takes one body: the HTML one)."""
     lines = [f"From: {sender}"] if sender else []
     lines.append("To: " + ", ".join(note["to"]))
     if note["cc"]:
@@ -27,8 +28,16 @@ def preview(note: Json, sender: str | None) -> list[str]:
     lines += [f"Subject: {note['subject']}", ""]
     lines += str(note["text"]).rstrip("\n").splitlines()
     if note.get("html"):
-        lines += ["", "(also as HTML, with the themed signature)"]
+        how = "also as HTML" if vendor == "Gmail" else "as HTML"
+        lines += ["", f"({how}, with the themed signature)"]
     return lines
+
+
+def shown(draft_id: Json) -> str:
+    """A draft id as texts show it: whole when short (Gmail's `r-…`), else its two ends (Outlook's
+    ids are about 150 characters and change when the message moves)."""
+    text = str(draft_id)
+    return text if len(text) <= 40 else f"{text[:8]}…{text[-8:]}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,13 @@ RESEND_HINT = "[note] resend = true or apply --force delivers it again"
 
 
 def note_changes(
-    surface: str, key: str, ctx: DiffContext, note: Json, current: Json, resend: bool
+    surface: str,
+    key: str,
+    ctx: DiffContext,
+    note: Json,
+    current: Json,
+    resend: bool,
+    vendor: str = "Gmail",
 ) -> list[Change]:
     """The changes for the note of the interview under `key`, or for the earlier note of the same
     interview when its company or time was edited since (one note per interview: a typo fix in
@@ -54,8 +69,8 @@ def note_changes(
     if current["stage"] == "none" and prior and same_interview(prior, ctx.config, ctx.now):
         if is_delivered(prior["intent"]) and asked and note is not None and not ctx.revert:
             again = " (again, as asked: the interview's company or time changed since)"
-            return NoteDiff(surface, key, ctx, note, current, again=again).changes()
-        return NoteDiff(surface, str(prior["key"]), ctx, note, prior, moved=True).changes()
+            return NoteDiff(surface, key, ctx, note, current, vendor, again=again).changes()
+        return NoteDiff(surface, str(prior["key"]), ctx, note, prior, vendor, moved=True).changes()
     if current["stage"] == "none" and receipt and same_interview(receipt, ctx.config, ctx.now):
         if ctx.revert or note is None:
             return []
@@ -63,12 +78,12 @@ def note_changes(
             # The draft an earlier run made is still in Drafts: take up where it stopped.
             adopt = {**receipt["intent"], "stage": CREATING}
             found = {"stage": CREATING, "intent": adopt, "draft": receipt["draft"]}
-            return NoteDiff(surface, key, ctx, note, found, adopt=adopt).changes()
+            return NoteDiff(surface, key, ctx, note, found, vendor, adopt=adopt).changes()
         if not asked:
             return [_receipt_notice(surface, key, ctx, receipt)]
         again = " (again, as asked: the state database had no record of the earlier one)"
-        return NoteDiff(surface, key, ctx, note, current, again=again).changes()
-    return NoteDiff(surface, key, ctx, note, current).changes()
+        return NoteDiff(surface, key, ctx, note, current, vendor, again=again).changes()
+    return NoteDiff(surface, key, ctx, note, current, vendor).changes()
 
 
 def same_interview(earlier: Json, config: Any, now: datetime) -> bool:
@@ -121,6 +136,7 @@ class NoteDiff:
     ctx: DiffContext
     note: Json  # the rendered note, or None when [note] is disabled
     current: Json  # from read(): stage, intent, draft (and from, before delivery)
+    vendor: str = "Gmail"  # the mailbox, as texts name it ("Gmail", "Outlook")
     moved: bool = False  # the note of this interview before its company or time was edited
     again: str = ""  # why a note is delivered although one went out before (asked for)
     adopt: Json = None  # progress from the receipt, to put back into the lost state database
@@ -138,6 +154,16 @@ class NoteDiff:
         return self.current.get("draft")
 
     def changes(self) -> list[Change]:
+        elsewhere = self.current.get("elsewhere")
+        if elsewhere:
+            verb = "drafted" if is_delivered(self.intent) else "started"
+            return [
+                self._notice(
+                    f"the note was {verb} in {elsewhere}, and [note] provider now names "
+                    f"{self.vendor}: nothing is done in either (set the provider back to "
+                    f"{elsewhere.lower()} to finish or take back the note)"
+                )
+            ]
         if self.ctx.revert or self.note is None:
             return self._take_back()
         if is_delivered(self.intent):
@@ -153,33 +179,36 @@ class NoteDiff:
         if self._late:
             return [self._missed(f"due {self._local(send_at)} but never delivered")]
         if self.ctx.now < send_at:
-            verb = "drafted in Gmail" if self._delivery == "draft" else "sent"
+            verb = f"drafted in {self.vendor}" if self._delivery == "draft" else "sent"
             return [
                 self._notice(
                     f"will be {verb} at {self._local(send_at)}",
-                    preview=tuple(preview(self.note, self._sender)),
+                    preview=tuple(preview(self.note, self._sender, self.vendor)),
                 )
             ]
         return [self._deliver(self._delivery, self.again)]
 
     def _in_flight(self) -> list[Change]:
-        draft, draft_id = self.draft, self.intent.get("draft_id")
+        draft, draft_id = self.draft, shown(self.intent.get("draft_id"))
         if self.stage == CREATING:
             if draft is None and self.intent.get("create_unconfirmed") and not self.ctx.force:
                 return [
                     self._notice(
-                        "the last attempt to draft it lost Gmail's answer and no such draft is "
-                        "in Drafts now: it may have been made and then sent or deleted, so it "
-                        "is not delivered again (check Gmail; apply --force delivers it anyway)"
+                        f"the last attempt to draft it lost {self.vendor}'s answer and no such "
+                        "draft is in Drafts now: it may have been made and then sent or deleted, "
+                        f"so it is not delivered again (check {self.vendor}; apply --force "
+                        "delivers it anyway)"
                     )
                 ]
             if draft is None:
                 if self._late:
-                    return [self._missed("the earlier attempt to draft it did not reach Gmail")]
+                    return [
+                        self._missed(f"the earlier attempt to draft it did not reach {self.vendor}")
+                    ]
                 return [
                     self._deliver(self._delivery, " (again: the last attempt did not get through)")
                 ]
-            found = f"found the draft {draft['id']} the interrupted run made"
+            found = f"found the draft {shown(draft['id'])} the interrupted run made"
             if self._delivery == "draft":
                 return [self._record(f"{found}; recording it", "active")]
             if self._late:
@@ -209,10 +238,10 @@ class NoteDiff:
 
     def _delivered(self) -> Change:
         intent, ownership = self.intent, "keep"
-        drafted = f"{self._when('drafted_at')} (Gmail draft {intent.get('draft_id')})"
+        draft_id = shown(intent.get("draft_id"))
+        drafted = f"{self._when('drafted_at')} ({self.vendor} draft {draft_id})"
         if self.stage == SENT:
-            sent_id = intent.get("sent_id") or "id unknown: the answer was lost"
-            summary = f"already sent {self._when('sent_at')} (Gmail message {sent_id})"
+            summary = f"already sent {self._when('sent_at')} ({self._sent_copy})"
         elif self.stage == DELETED:
             summary = f"already drafted {drafted}, then deleted by revert; not delivered again"
         elif self.draft is None:
@@ -237,7 +266,7 @@ class NoteDiff:
     # -- revert ----------------------------------------------------------------------------------
 
     def _take_back(self) -> list[Change]:
-        draft, draft_id = self.draft, self.intent.get("draft_id")
+        draft, draft_id = self.draft, shown(self.intent.get("draft_id"))
         if self.stage == "none" and self.note is not None:
             return [
                 self._notice("not delivered while aligner is reverted (edit the theme to resume)")
@@ -254,7 +283,7 @@ class NoteDiff:
             ]
         if draft is None:
             gone = (
-                "the earlier attempt to draft it did not reach Gmail"
+                f"the earlier attempt to draft it did not reach {self.vendor}"
                 if self.stage == CREATING
                 else f"the draft {draft_id} is no longer in Drafts (sent or deleted by you)"
             )
@@ -282,7 +311,7 @@ class NoteDiff:
                 Action.DELETE,
                 {"draft_id": draft["id"]},
                 None,
-                f"delete the unsent draft {draft['id']} aligner made",
+                f"delete the unsent draft {shown(draft['id'])} aligner made",
                 ownership="restored",
                 payload=NoteStep(self.ctx.now.isoformat()),
             )
@@ -293,6 +322,14 @@ class NoteDiff:
     @property
     def _late(self) -> bool:
         return self.ctx.now >= _instant(self.note["deadline"])
+
+    @property
+    def _sent_copy(self) -> str:
+        """Where the sent note is, as far as aligner knows."""
+        if self.vendor != "Gmail":  # Graph's send answers nothing; the copy is in Sent Items
+            return f"in your {self.vendor} Sent Items"
+        sent_id = self.intent.get("sent_id") or "id unknown: the answer was lost"
+        return f"Gmail message {sent_id}"
 
     @property
     def _delivery(self) -> str:
@@ -309,7 +346,9 @@ class NoteDiff:
         note = {**self.note, "delivery": self._delivery, "from": self._sender}
         to = ", ".join(note["to"])
         if action is Action.DRAFT:
-            summary = f"draft to {to}: “{note['subject']}” (waits in Gmail Drafts for you){why}"
+            summary = (
+                f"draft to {to}: “{note['subject']}” (waits in {self.vendor} Drafts for you){why}"
+            )
         else:
             summary = f"send to {to}: “{note['subject']}”{why}"
         return Change(
@@ -321,7 +360,7 @@ class NoteDiff:
             summary,
             ownership="active" if action is Action.DRAFT else "released",
             payload=NoteStep(self.ctx.now.isoformat(), self.adopt),
-            preview=tuple(preview(note, self._sender)),
+            preview=tuple(preview(note, self._sender, self.vendor)),
         )
 
     def _record(self, summary: str, ownership: Ownership) -> Change:

@@ -14,9 +14,16 @@ lost answer surfaces as a TransientError and the caller asks Gmail what happened
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from aligner.surfaces.note.message import LEGACY_HEADER
+from aligner.surfaces.note.message import (
+    LEGACY_HEADER,
+    NoteContent,
+    build_message,
+    encode_raw,
+    message_id,
+)
 from aligner.surfaces.note.refs import DraftRef, SentRef
 from aligner.vendors.google.client import authorized_http, build_service, execute
 from aligner.vendors.google.errors import GoogleStatus
@@ -28,6 +35,9 @@ SEARCH_PAGES = 5
 
 
 class NoteMailbox:
+    vendor = "Gmail"
+    settle = 0.0  # drafts.send answers with the SENT message: it has been sent
+
     def __init__(self, service: Any, http: Any) -> None:
         self.drafts = service.users().drafts()
         self.users = service.users()
@@ -45,6 +55,9 @@ class NoteMailbox:
         finally:
             self.http.close()  # httplib2 keeps sockets open otherwise
 
+    def close(self) -> None:
+        self.http.close()
+
     def address(self) -> str:
         profile = self._run(self.users.getProfile(userId="me"), retry=True)
         return str(profile.get("emailAddress", ""))
@@ -61,9 +74,20 @@ class NoteMailbox:
             return None
         return _draft_ref(found)
 
-    def create(self, raw: str) -> DraftRef:
+    def mark(self, token: str, sender: str | None) -> str:
+        """The draft's Message-ID, `<token@sender-domain>` (see message.message_id)."""
+        return message_id(token, sender or self.address())
+
+    def create(self, note: NoteContent, mark: str) -> DraftRef:
+        if not note.sender:
+            note = replace(note, sender=self.address())
+        raw = encode_raw(build_message(note, mark))
         request = self.drafts.create(userId="me", body={"message": {"raw": raw}})
         return _draft_ref(self._run(request, retry=False))
+
+    def sent(self, mark: str) -> SentRef | None:
+        """Never known: gmail.compose cannot list or get sent messages (module docstring)."""
+        return None
 
     def send(self, draft_id: str) -> SentRef:
         sent = self._run(self.drafts.send(userId="me", body={"id": draft_id}), retry=False)

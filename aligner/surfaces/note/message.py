@@ -151,16 +151,20 @@ def with_signature_text(text: str, signature_text: str) -> str:
     return f"{body}\n\n{SIGNATURE_SEPARATOR}\n{signature_text.strip()}\n"
 
 
-def html_body(text: str, signature_html: str) -> str:
-    """The note's text as HTML paragraphs, then the signature block as Gmail marks its own."""
+GMAIL_SIGNATURE = '<div class="gmail_signature" data-smartmail="gmail_signature">'
+OUTLOOK_SIGNATURE = '<div id="Signature">'  # how Outlook on the web wraps a signature
+
+
+def html_body(text: str, signature_html: str, opening: str = GMAIL_SIGNATURE) -> str:
+    """The note's text as HTML paragraphs, then the signature block as the mail provider marks
+    its own (`opening`: the signature's opening tag; Gmail's by default)."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     rendered = "".join(
         f"<p>{'<br>'.join(html.escape(line, quote=False) for line in p.splitlines())}</p>"
         for p in paragraphs
     )
     signature = (
-        f'<div class="gmail_signature" data-smartmail="gmail_signature">'
-        f"{SIGNATURE_SEPARATOR}<br>{signature_html}</div>"
+        f"{opening}{SIGNATURE_SEPARATOR}<br>{signature_html}</div>"
         if signature_html.strip()
         else ""
     )

@@ -8,11 +8,11 @@ from aligner.render.text import local
 from aligner.surfaces.preview_model import EmailCard
 from aligner.theme.schema import ThemeConfig
 
-SENDER = "you (the address of your Gmail account)"
+SENDER = "you (the address of your {vendor} account)"
 
 
 def preview(config: ThemeConfig, now: datetime) -> EmailCard | None:
-    from aligner.surfaces.note.surface import note_section, rendered_note
+    from aligner.surfaces.note.surface import note_section, rendered_note, vendor
 
     section = note_section(config)
     if not section.enabled:
@@ -23,8 +23,8 @@ def preview(config: ThemeConfig, now: datetime) -> EmailCard | None:
     when, start = local(send_at, zone), local(config.schedule.interview_start, zone)
     if section.delivery == "draft":
         delivery = (
-            f"Stays a draft: it appears in your Gmail Drafts at {when} (or the first run after) "
-            "and goes out only when you send it yourself."
+            f"Stays a draft: it appears in your {vendor(config)} Drafts at {when} (or the first "
+            "run after) and goes out only when you send it yourself."
         )
     else:
         delivery = (
@@ -33,7 +33,7 @@ def preview(config: ThemeConfig, now: datetime) -> EmailCard | None:
         )
     html = note.get("html")
     return EmailCard(
-        sender=SENDER,
+        sender=SENDER.format(vendor=vendor(config)),
         to=tuple(str(a) for a in note["to"]),
         cc=tuple(str(a) for a in note["cc"]),
         subject=str(note["subject"]),

@@ -20,3 +20,5 @@ class NoteSection(Section):
     include_signature: bool = True
     # deliver again after the interview's company or time changed (added in schema 2)
     resend: bool = Field(default=False, json_schema_extra={"since": 2})
+    # where the note is drafted and sent from: Gmail, or Outlook through Microsoft Graph
+    provider: Literal["gmail", "outlook"] = Field(default="gmail", json_schema_extra={"since": 2})

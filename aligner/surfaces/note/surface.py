@@ -1,13 +1,16 @@
 """The pre-interview note: a short email that names a result, drafted or sent exactly once.
 
 At `[note] send_at` (or the first run after it), while the interview has not started, the note
-goes to Gmail: as a draft (delivery "draft") or as a draft that is then sent ("send"). Once
-delivered it is never delivered again, whatever the theme file says later. After the interview
-started, a note that never went is reported as missed. `revert` deletes the draft when it is
-still the unsent, unedited draft aligner made; a sent email cannot be unsent.
+goes to the mailbox of `[note] provider` (Gmail, or Outlook through Microsoft Graph): as a draft
+(delivery "draft") or as a draft that is then sent ("send"). Once delivered it is never
+delivered again, whatever the theme file says later. After the interview started, a note that
+never went is reported as missed. `revert` deletes the draft when it is still the unsent,
+unedited draft aligner made; a sent email cannot be unsent.
 
-How exactly-once is kept is in `delivery`; the message itself in `message`; the Gmail calls
-(gmail.compose only) in `gmail` (all in this package).
+How exactly-once is kept is in `delivery` (the same rules for both providers); the message itself
+in `message`; the Gmail calls (gmail.compose only) in `gmail`, the Outlook calls (Mail.ReadWrite,
+and Mail.Send when the note is sent) in `outlook`; what the delivery needs of either in `mailbox`
+(all in this package).
 """
 
 from __future__ import annotations
@@ -41,9 +44,12 @@ from aligner.surfaces.note.delivery import (
     NoteDelivery,
     Receipts,
     is_delivered,
+    mailbox_of,
 )
-from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes
+from aligner.surfaces.note.diff import NoteStep, earlier_start, note_changes, shown
 from aligner.surfaces.note.message import (
+    GMAIL_SIGNATURE,
+    OUTLOOK_SIGNATURE,
     NoteContent,
     address_problem,
     html_body,
@@ -57,10 +63,14 @@ from aligner.theme.templates import referenced_metrics, render
 from aligner.vendors.google.account import GOOGLE
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from aligner.vendors.google.settings import GoogleSettings
+from aligner.vendors.microsoft.account import MICROSOFT
+from aligner.vendors.microsoft.scopes import MAIL_READ_WRITE, MAIL_SEND
+from aligner.vendors.microsoft.settings import MicrosoftSettings
 
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
-    from aligner.surfaces.note.gmail import NoteMailbox
+    from aligner.surfaces.base import Account
+    from aligner.surfaces.note.mailbox import Mailbox
 
 GENERIC = "a generic note is the mistake this step exists to avoid"
 
@@ -70,6 +80,14 @@ NAME = "note"  # the surface, and its theme-file section
 
 def note_section(config: ThemeConfig) -> NoteSection:
     return config.section(NAME, NoteSection)
+
+
+VENDORS = {"gmail": "Gmail", "outlook": "Outlook"}  # how texts name each provider's mailbox
+SIGNATURE_OPENINGS = {"gmail": GMAIL_SIGNATURE, "outlook": OUTLOOK_SIGNATURE}
+
+
+def vendor(config: ThemeConfig) -> str:
+    return VENDORS[note_section(config).provider]
 
 
 def note_key(config: ThemeConfig) -> str:
@@ -90,7 +108,7 @@ def rendered_note(config: ThemeConfig) -> dict[str, Json]:
     signature = _signature(config) if note.include_signature else None
     if signature is not None:
         text = with_signature_text(body, signature.text)
-        html = html_body(body, signature.html)
+        html = html_body(body, signature.html, SIGNATURE_OPENINGS[note.provider])
     else:
         text = with_signature_text(body, "")
     content = {"to": list(note.to), "cc": list(note.cc), "subject": subject, "text": text}
@@ -127,14 +145,29 @@ class InterviewNote(Surface):
     name = NAME
     title = "Pre-interview note"
     section = NoteSection
-    accounts = (GOOGLE,)
-    scopes = (GMAIL_COMPOSE,)
+    accounts = (GOOGLE, MICROSOFT)
+    scopes = (GMAIL_COMPOSE,)  # with provider "gmail"; see needed_scopes
 
-    def __init__(self, mailbox: NoteMailbox, delivery: NoteDelivery) -> None:
+    def __init__(self, mailbox: Mailbox, delivery: NoteDelivery) -> None:
         self.mailbox = mailbox
         self.delivery = delivery
 
     # -- pure ------------------------------------------------------------------------------
+
+    @classmethod
+    def account(cls, config: ThemeConfig) -> Account:
+        return MICROSOFT if note_section(config).provider == "outlook" else GOOGLE
+
+    @classmethod
+    def needed_scopes(cls, config: ThemeConfig) -> tuple[str, ...]:
+        """Gmail: gmail.compose. Outlook: Mail.ReadWrite to draft and find the draft again, and
+        Mail.Send only when the note is sent
+        (https://learn.microsoft.com/en-us/graph/api/user-post-messages,
+        https://learn.microsoft.com/en-us/graph/api/message-send)."""
+        note = note_section(config)
+        if note.provider != "outlook":
+            return cls.scopes
+        return (MAIL_READ_WRITE, MAIL_SEND) if note.delivery == "send" else (MAIL_READ_WRITE,)
 
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
@@ -200,7 +233,8 @@ class InterviewNote(Surface):
             send_at = config.instant(note_section(config).send_at, "note.send_at")
         except ConfigError:
             return []
-        verb = "drafted in Gmail" if note_section(config).delivery == "draft" else "sent"
+        draft = note_section(config).delivery == "draft"
+        verb = f"drafted in {vendor(config)}" if draft else "sent"
         return [(send_at, f"pre-interview note {verb}")]
 
     @classmethod
@@ -213,6 +247,18 @@ class InterviewNote(Surface):
 
     @classmethod
     def doctor(cls, settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+        if note_section(config).provider == "outlook":
+            from aligner.surfaces.note.outlook import doctor
+
+            yield doctor(settings.part(MicrosoftSettings), cls.needed_scopes(config))
+            if note_section(config).include_signature:
+                yield ok(
+                    f"{NAME}.signature",
+                    "the note carries the themed signature itself: Outlook signatures cannot be "
+                    "themed (Microsoft Graph has no API for them) and mail made through Graph "
+                    "gets none",
+                )
+            return
         from aligner.vendors.google.account import read_check
 
         problem, body = read_check(
@@ -234,17 +280,31 @@ class InterviewNote(Surface):
         grant_sandbox_scopes(accounts, *cls.scopes)
         box.add(seeded_mailbox(accounts, box.clock, EMAIL))
 
+        from aligner.sandbox.microsoft import common
+        from aligner.sandbox.microsoft.mail import seeded_outlook
+
+        directory = common.seed_account(box)
+        common.grant_sandbox_scopes(directory, MAIL_READ_WRITE, MAIL_SEND)
+        box.add(seeded_outlook(box, directory))
+
     @classmethod
     def connect(cls, settings: Settings, config: ThemeConfig) -> InterviewNote:
-        from aligner.surfaces.note.gmail import NoteMailbox
+        mailbox: Mailbox
+        if note_section(config).provider == "outlook":
+            from aligner.surfaces.note.outlook import OutlookMailbox
 
-        mailbox = NoteMailbox.connect(settings.part(GoogleSettings), cls.scopes)
+            scopes = cls.needed_scopes(config)
+            mailbox = OutlookMailbox.connect(settings.part(MicrosoftSettings), scopes)
+        else:
+            from aligner.surfaces.note.gmail import NoteMailbox
+
+            mailbox = NoteMailbox.connect(settings.part(GoogleSettings), cls.scopes)
         lock = settings.state_dir / "note.lock"
         receipts = Receipts(settings.state_dir / "note-receipts.json")
         return cls(mailbox, NoteDelivery(mailbox, lock, settings.lock_wait, receipts))
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
-        """The note's progress and what Gmail shows of it (one call in the common case).
+        """The note's progress and what the mailbox shows of it (one call in the common case).
 
         With no record for the interview as the theme describes it now, the most recent earlier
         note (another key: the company or time was edited since) is read too, or, when the state
@@ -269,7 +329,11 @@ class InterviewNote(Surface):
             if receipt is not None:
                 found, entry = receipt
                 draft = None
-                if entry.get("msgid") and entry.get("stage") != SENT:
+                if (
+                    entry.get("msgid")
+                    and entry.get("stage") != SENT
+                    and mailbox_of(entry) == self.mailbox.vendor
+                ):
                     draft = _draft_json(self.mailbox.find(str(entry["msgid"])))
                 current["receipt"] = {"key": found, "intent": entry, "draft": draft}
         return {key: current}
@@ -277,6 +341,9 @@ class InterviewNote(Surface):
     def _state(self, intent: dict[str, Json]) -> dict[str, Json]:
         stage = intent.get("stage")
         state: dict[str, Json] = {"stage": stage, "intent": intent, "draft": None}
+        if stage not in (SENT, DELETED) and mailbox_of(intent) != self.mailbox.vendor:
+            state["elsewhere"] = mailbox_of(intent)  # its ids mean nothing to this mailbox
+            return state
         if stage == CREATING:
             state["draft"] = _draft_json(self.delivery.find(intent))
         elif stage in (DRAFTED, SENDING):
@@ -289,7 +356,13 @@ class InterviewNote(Surface):
         key = note_key(ctx.config)
         note = desired.get(key)
         return note_changes(
-            self.name, key, ctx, note, current[key], note_section(ctx.config).resend
+            self.name,
+            key,
+            ctx,
+            note,
+            current[key],
+            note_section(ctx.config).resend,
+            self.mailbox.vendor,
         )
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
@@ -318,7 +391,8 @@ class InterviewNote(Surface):
 
     def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
         """The Gmail address: from the profile the read fetched before delivery, else one
-        getProfile call, only on a run that has something to write here."""
+        getProfile call, only on a run that has something to write here. (Outlook: unknown,
+        None: its address needs a permission the note does not ask for.)"""
         for state in current.values():
             if isinstance(state, Mapping) and state.get("from"):
                 return str(state["from"]).lower()
@@ -328,7 +402,10 @@ class InterviewNote(Surface):
 
     @classmethod
     def describe_account(cls, account: str) -> str:
-        return f"Google account {account}"
+        return f"Google account {account}"  # only Gmail reports an account id
+
+    def close(self) -> None:
+        self.mailbox.close()
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         state = current.get(note_key(config)) or {}
@@ -344,10 +421,12 @@ class InterviewNote(Surface):
             when = local(config.instant(note_section(config).send_at, "note.send_at"), config.zone)
             return [f"not delivered yet (due {when})"]
         if stage == SENT:
+            if self.mailbox.vendor != "Gmail":
+                return [f"sent {subject} (in your {self.mailbox.vendor} Sent Items)"]
             return [f"sent {subject} (Gmail message {intent.get('sent_id') or 'id unknown'})"]
         if stage == DRAFTED and is_delivered(intent):
             where = "waiting in Drafts" if state.get("draft") else "no longer in Drafts"
-            return [f"draft {intent.get('draft_id')} {subject} {where}"]
+            return [f"draft {shown(intent.get('draft_id'))} {subject} {where}"]
         if stage == DELETED:
             return ["the draft aligner made was deleted by revert"]
         return [f"delivery in progress ({stage}); the next run finishes it"]

@@ -54,6 +54,15 @@ from aligner.vendors.google.settings import GoogleSettings
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
 
+# Microsoft Graph has no API for Outlook signatures: mailboxSettings
+# (https://learn.microsoft.com/en-us/graph/api/resources/mailboxsettings) has no signature
+# property; classic Outlook keeps signatures as files on each computer, and the mailbox's own
+# (Outlook on the web) signature is reachable only through Exchange Online PowerShell's
+# Set-MailboxMessageConfiguration, not through Graph.
+OUTLOOK_REFUSED = (
+    "Outlook signatures cannot be themed: Microsoft Graph has no API to read or write them; "
+    'use provider = "gmail", or set enabled = false and change your Outlook signature by hand'
+)
 THEMED = "themed"  # the desired-state key; items themselves are keyed by send-as address
 _SCOPE_REASONS = {
     "insufficientPermissions",
@@ -159,6 +168,8 @@ class GmailSignature(Surface):
 
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
+        if signature_section(config).provider == "outlook":
+            return [Finding(f"{NAME}.provider", OUTLOOK_REFUSED)]
         try:
             theme_part = themed_block(config)
         except ConfigError as exc:

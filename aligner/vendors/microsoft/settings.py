@@ -12,6 +12,7 @@ ALIGNER_MICROSOFT_AUTHORITY_HOST  default https://login.microsoftonline.com/
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
@@ -56,3 +57,16 @@ class MicrosoftSettings(SettingsPart):
     @property
     def authority(self) -> str:
         return f"{self.microsoft_authority_host}{self.microsoft_tenant}"
+
+    def secret_values(self) -> list[str]:
+        """The raw token, and every token in MSAL's cache file (output is scrubbed of them)."""
+        values = super().secret_values()
+        try:
+            data = json.loads(self.token_cache_target.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return values
+        if isinstance(data, dict) and isinstance(data.get("cache"), str):
+            from aligner.vendors.microsoft.signin import cache_secrets
+
+            values += cache_secrets(data["cache"])
+        return values

@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aligner.errors import AuthError
+from aligner.errors import AuthError, TransientError
 from aligner.state.credentials import require_private, write_private
-from aligner.vendors.microsoft.scopes import requestable
+from aligner.vendors.microsoft.scopes import missing, requestable
 from aligner.vendors.microsoft.settings import MicrosoftSettings
 
 NAME = "microsoft"
@@ -53,40 +53,71 @@ def load_cache_file(settings: MicrosoftSettings) -> dict[str, Any]:
     return data
 
 
-def cached_token(settings: MicrosoftSettings, scopes: Sequence[str], surface: str) -> str:
+def cached_token(
+    settings: MicrosoftSettings, scopes: Sequence[str], surface: str, *, force_refresh: bool = False
+) -> str:
+    """An access token from MSAL's cache: a cached one, or one redeemed with the refresh token
+    (`force_refresh`: always redeem it, as doctor does to prove the sign-in still works)."""
+    result = silent_result(settings, scopes, surface, force_refresh=force_refresh)
+    return str(result["access_token"])
+
+
+def silent_result(
+    settings: MicrosoftSettings, scopes: Sequence[str], surface: str, *, force_refresh: bool = False
+) -> dict[str, Any]:
+    """MSAL's answer to `acquire_token_silent_with_error` (it holds `access_token`), or AuthError
+    with one line saying to sign in again; a cache MSAL changed is written back, 0600."""
     import msal
+    import requests
+
+    from aligner.vendors.microsoft.signin import application, cached_grant, refusal
 
     with _cache_lock:
         data = load_cache_file(settings)
         cache = msal.SerializableTokenCache()
         cache.deserialize(data["cache"])
-        client_id = settings.microsoft_client_id or data.get("client_id")
+        # The tokens belong to the app registration that obtained them.
+        client_id = data.get("client_id") or settings.microsoft_client_id
         if not client_id:
             raise AuthError(
-                "ALIGNER_MICROSOFT_CLIENT_ID is not set: " + NO_CREDENTIALS.split(": ", 1)[1],
+                "ALIGNER_MICROSOFT_CLIENT_ID is not set: give your app registration's client id "
+                "and run `aligner auth microsoft`",
                 surface,
             )
-        app = msal.PublicClientApplication(
-            client_id,
-            authority=str(data.get("authority") or settings.authority),
-            token_cache=cache,
-        )
+        authority = str(data.get("authority") or settings.authority)
+        app = application(str(client_id), authority, cache, surface)
         accounts = app.get_accounts()
-        result = (
-            app.acquire_token_silent(requestable(scopes), account=accounts[0]) if accounts else None
-        )
+        try:
+            result = (
+                app.acquire_token_silent_with_error(
+                    requestable(scopes), account=accounts[0], force_refresh=force_refresh
+                )
+                if accounts
+                else None
+            )
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"cannot reach Microsoft sign-in to renew the token ({type(exc).__name__})",
+                surface,
+            ) from None
         if cache.has_state_changed:
             write_private(
                 settings.token_cache_target, json.dumps({**data, "cache": cache.serialize()})
             )
         if not result or "access_token" not in result:
-            reason = (result or {}).get("error_description") or "the sign-in has expired"
+            grant = cached_grant(data["cache"])
+            lacking = missing(scopes, grant.scopes) if grant else []
+            if lacking:
+                reason = "it does not cover " + ", ".join(lacking)
+            elif result:
+                reason = refusal(result)
+            else:
+                reason = "the sign-in has expired"
             raise AuthError(
-                f"Microsoft sign-in needs renewing ({str(reason).splitlines()[0]}): "
-                "run `aligner auth microsoft`",
+                f"Microsoft sign-in needs renewing ({reason}): run `aligner auth microsoft`",
                 surface,
             )
-        return str(result["access_token"])
+        return dict(result)
 
 
 def graph_for(
