@@ -131,7 +131,7 @@ class OutlookCalendarService(GraphService):
         self.properties.pop(event_id, None)
 
     def snapshot(self) -> Any:
-        return {"name": self.calendar_name, "events": self.all_events()}
+        return {"outlook_calendar": {"name": self.calendar_name, "events": self.all_events()}}
 
     # -- HTTP ---------------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ class OutlookBlocks(CalendarBlocks):
     title = TITLE
     accounts = (MICROSOFT,)
     scopes = (CALENDARS,)
-    parallel_writes = 8  # blocks are independent; httpx's pool serves them side by side
+    parallel_writes = 8  # blocks are independent; the one client's small pool serves them
 
     def __init__(self, api: OutlookApi) -> None:
         self.outlook = api
@@ -75,8 +75,7 @@ class OutlookBlocks(CalendarBlocks):
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         """One filtered list (a call per page): each block's event, None where there is none."""
-        with self.outlook.using():
-            events = [outlook_view_of(e) for e in self.outlook.owned()]
+        events = [outlook_view_of(e) for e in self.outlook.owned()]
         self.account_email = self.outlook.owner
         keys = block_keys(config) + [k for k in records if k not in block_keys(config)]
         return {
@@ -106,10 +105,6 @@ class OutlookBlocks(CalendarBlocks):
         return changes
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        with self.outlook.using():
-            return self._apply_one(config, change, ledger)
-
-    def _apply_one(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         write = _write_of(change)
         key = change.key
         if write.op in ("delete", "replace"):
@@ -153,6 +148,10 @@ class OutlookBlocks(CalendarBlocks):
             },
         )
         return transaction
+
+    def close(self) -> None:
+        """The session is over: the run's one Graph connection (read and writes) is closed."""
+        self.outlook.close()
 
     def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
         """The calendar's owner: the organizer of the blocks the read listed (no extra call);

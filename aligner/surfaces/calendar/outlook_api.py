@@ -26,9 +26,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -72,25 +70,9 @@ class OutlookApi:
     def __init__(self, graph: Any) -> None:
         self.graph = graph
         self.owner: str | None = None  # the organizer of the blocks last listed
-        self._lock = threading.Lock()
-        self._busy = 0
-
-    @contextmanager
-    def using(self) -> Iterator[None]:
-        """Calls made inside share the client's connection; it is closed when the last user is
-        done (a run has no end hook, and an open socket must not outlive its use). Writes that
-        go side by side share one pool; a read followed at once by writes reconnects once."""
-        with self._lock:
-            self._busy += 1
-        try:
-            yield
-        finally:
-            with self._lock:  # closed under the lock: a new user waits, then reconnects
-                self._busy -= 1
-                if self._busy == 0:
-                    self.graph.close()
 
     def close(self) -> None:
+        """The run is over: close the one connection every call of the run shared."""
         self.graph.close()
 
     @property
