@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from aligner.sandbox.http import Request, Response, Routed
@@ -352,3 +353,23 @@ def test_a_wait_beyond_the_cap_fails_without_waiting(aligner: Aligner, sandbox: 
     assert "TooManyRequests" in result.output and "Traceback" not in result.output
     assert len(calls(sandbox)) == 1  # not retried: the wait would pass the cap
     assert blocks(sandbox) == {}
+
+
+def test_a_run_reads_and_writes_over_one_client_closed_when_it_ends(
+    aligner: Aligner, sandbox: Sandbox, theme: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    theme.write_text(theme.read_text().replace('duration = "90m"', 'duration = "2h"'))
+    made: list[httpx.Client] = []
+    original = httpx.Client.__init__
+
+    def counted(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counted)
+    sandbox.clear_log()
+    result = aligner("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    assert [r.operation for r in calls(sandbox)] == ["events.list", "events.update"]
+    assert len(made) == 1 and made[0].is_closed
