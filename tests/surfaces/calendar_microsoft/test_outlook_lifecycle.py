@@ -373,3 +373,35 @@ def test_a_run_reads_and_writes_over_one_client_closed_when_it_ends(
     assert result.exit_code == 0, result.output
     assert [r.operation for r in calls(sandbox)] == ["events.list", "events.update"]
     assert len(made) == 1 and made[0].is_closed
+
+
+def test_switching_provider_leaves_the_google_blocks_and_creates_outlook_ones(
+    aligner: Aligner, sandbox: Sandbox, theme: Path
+) -> None:
+    google = theme.read_text().replace('provider = "microsoft"\n', "")
+    outlook_text = theme.read_text()
+    theme.write_text(google)
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    assert len(sandbox.service("calendar").events()) == 4  # three blocks and the standup
+    theme.write_text(outlook_text)
+    result = aligner("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    assert flat(result.stdout).count("on Google Calendar (provider changed); left there") == 3
+    assert set(blocks(sandbox)) == set(BLOCKS)
+    assert len(sandbox.service("calendar").events()) == 4  # Google's are left as they are
+    sandbox.clear_log()
+    again = aligner("apply", now=BEFORE)
+    assert again.exit_code == 0, again.output
+    assert writes(sandbox) == [] and "provider changed" not in again.stdout
+
+
+def test_switching_back_to_google_leaves_the_outlook_blocks(
+    aligner: Aligner, sandbox: Sandbox, theme: Path
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    theme.write_text(theme.read_text().replace('provider = "microsoft"\n', ""))
+    result = aligner("apply", now=BEFORE)
+    assert result.exit_code == 0, result.output
+    assert flat(result.stdout).count("on the Outlook calendar (provider changed)") == 3
+    assert set(blocks(sandbox)) == set(BLOCKS)  # left as they are
+    assert len(sandbox.service("calendar").events()) == 4  # and made on Google
