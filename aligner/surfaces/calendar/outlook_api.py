@@ -75,10 +75,6 @@ class OutlookApi:
         """The run is over: close the one connection every call of the run shared."""
         self.graph.close()
 
-    @property
-    def calls(self) -> int:
-        return int(self.graph.calls)
-
     # -- reads -------------------------------------------------------------------------------
 
     def owned(self) -> Iterator[Event]:
