@@ -6,9 +6,13 @@ started blocks left alone, hand edits win, given back after; only the wire is Gr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from aligner.core.accounts import recorded
 from aligner.sandbox.server import Sandbox
+from aligner.state.store import Store
 from aligner.surfaces.calendar.outlook_events import KEY_ID, MARK_ID, MARK_VALUE
 from tests.conftest import BEFORE, Aligner, flat
 from tests.surfaces.calendar.test_calendar_surface import BETWEEN, BLOCKS, STARTS
@@ -105,3 +109,14 @@ def test_no_microsoft_credentials_is_one_line_and_no_call(
     assert "no Microsoft credentials: run `aligner auth microsoft`" in flat(result.output)
     assert "Traceback" not in result.output
     assert calls(sandbox) == []
+
+
+def test_the_account_is_the_calendars_owner_read_without_an_extra_call(
+    aligner: Aligner, sandbox: Sandbox, state_dir: Path
+) -> None:
+    assert aligner("apply", now=BEFORE).exit_code == 0  # no block to tell yet: not recorded
+    sandbox.clear_log()
+    assert aligner("apply", now=BEFORE).exit_code == 0
+    assert [r.operation for r in calls(sandbox)] == ["events.list"]
+    with Store(state_dir / "state.db", readonly=True) as store:
+        assert recorded(store, "calendar") == "alex@example.com"
