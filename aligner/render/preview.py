@@ -136,7 +136,7 @@ def panels(
         result.append(
             Panel(
                 cls.name,
-                cls.title,
+                getattr(card, "title", "") or cls.title,  # a card may name its provider
                 card,
                 error,
                 _findings_for(cls.name, found),

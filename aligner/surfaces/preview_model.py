@@ -62,6 +62,7 @@ class AgendaEntry:
 class AgendaCard:
     entries: tuple[AgendaEntry, ...]
     note: str = ""  # e.g. how declines are answered
+    title: str = ""  # the panel's title when the theme decides it (e.g. the calendar provider)
 
 
 @dataclass(frozen=True)

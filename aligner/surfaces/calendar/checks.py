@@ -38,6 +38,8 @@ def calendar_findings(config: ThemeConfig) -> list[Finding]:
             )
         seen.setdefault(block.key, index)
         findings += _block_findings(config, index, block)
+    if section.provider == "microsoft":
+        return findings + _outlook_findings(config)
     if section.event_type == FOCUS and section.auto_decline != "declineNone":
         findings += _decline_findings(config)
     if section.event_type == FOCUS and section.calendar_id != "primary":
@@ -46,6 +48,38 @@ def calendar_findings(config: ThemeConfig) -> list[Finding]:
                 "calendar.calendar_id",
                 f"focus time exists only on your primary calendar; if “{section.calendar_id}” is "
                 "not it, Google refuses focus time and aligner uses plain busy events",
+                "warning",
+            )
+        )
+    return findings
+
+
+GOOGLE_ONLY = ("event_type", "auto_decline", "decline_message", "chat_status")
+
+
+def _outlook_findings(config: ThemeConfig) -> list[Finding]:
+    """Outlook has no focus time: blocks are busy events. Said only where the theme asks for
+    something Google's focus time would do (a key it set), not for the defaults."""
+    section = calendar_section(config)
+    findings = []
+    asked = [k for k in GOOGLE_ONLY if k in section.model_fields_set]
+    if asked and not (asked == ["event_type"] and section.event_type != FOCUS):
+        findings.append(
+            Finding(
+                f"calendar.{asked[0]}",
+                'Outlook has no focus time: with provider = "microsoft" every block is a busy '
+                f"event (show as busy, private when the block is); {', '.join(asked)} "
+                f"{'does' if len(asked) == 1 else 'do'} nothing there and no invitation is "
+                "declined",
+                "warning",
+            )
+        )
+    if section.calendar_id != "primary":
+        findings.append(
+            Finding(
+                "calendar.calendar_id",
+                'is Google\'s: with provider = "microsoft" the blocks go on your default '
+                "Outlook calendar",
                 "warning",
             )
         )

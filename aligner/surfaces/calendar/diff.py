@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -93,6 +94,7 @@ class BlockPlanner:
     force: bool
     fallback: bool  # focus time is known not to stick on this calendar: use busy events
     calendar_id: str = "primary"
+    labels: Mapping[str, str] = field(default_factory=dict)  # the provider's field names
 
     def plan(self, key: str, want: Json, current: Json, record: Record | None) -> list[Change]:
         active = record is not None and record.active
@@ -266,7 +268,7 @@ class BlockPlanner:
         """A write; it carries the etag of the event it changes (`before`, as read)."""
         shown: tuple[str, ...] = ()
         if action in (Action.UPDATE, Action.REPLACE):
-            shown = tuple(preview(before, after, self.zone))
+            shown = tuple(preview(before, after, self.zone, self.labels))
         return Change(
             self.surface,
             key,

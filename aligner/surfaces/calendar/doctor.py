@@ -15,6 +15,9 @@ CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
 
 
 def calendar_checks(settings: Settings, config: ThemeConfig) -> Iterator[Check]:
+    if calendar_section(config).provider == "microsoft":
+        yield from outlook_checks(settings)
+        return
     calendar_id = calendar_section(config).calendar_id
     problem, body = read_check(
         f"{NAME}.works",
@@ -53,3 +56,29 @@ def focus_time_check(config: ThemeConfig, summary: str) -> Check:
             f"{domain} looks like a Workspace account: focus time works if your admin allows it",
         )
     return Check(name, "unknown", "could not tell which kind of account this calendar is")
+
+
+def outlook_checks(settings: Settings) -> Iterator[Check]:
+    """One cheap read of the default Outlook calendar (`GET /me/calendar?$select=...`,
+    https://learn.microsoft.com/en-us/graph/api/calendar-get); Outlook has no focus time."""
+    from aligner.errors import SurfaceError
+    from aligner.vendors.microsoft.scopes import CALENDARS
+    from aligner.vendors.microsoft.settings import MicrosoftSettings
+    from aligner.vendors.microsoft.token import graph_for
+
+    name = f"{NAME}.works"
+    try:
+        graph = graph_for(settings.part(MicrosoftSettings), (CALENDARS,), NAME)
+        try:
+            found = graph.get("me/calendar", {"$select": "id,name,owner,canEdit"}).json()
+        finally:
+            graph.close()
+    except SurfaceError as exc:
+        yield Check(name, "fail", str(exc), "run `aligner auth microsoft`")
+        return
+    owner = (found.get("owner") or {}).get("address") or "?"
+    if found.get("canEdit") is False:
+        yield Check(name, "fail", f"Outlook calendar of {owner} is read-only to aligner")
+        return
+    yield ok(name, f"Outlook calendar “{found.get('name') or 'Calendar'}” of {owner} is readable")
+    yield ok(f"{NAME}.focus_time", "not on Outlook: blocks are busy events (show as busy)")

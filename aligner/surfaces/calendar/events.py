@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +61,11 @@ class FocusTimeRefused(Exception):
 
 def calendar_section(config: ThemeConfig) -> CalendarSection:
     return config.section(NAME, CalendarSection)
+
+
+def on_outlook(config: ThemeConfig) -> bool:
+    """Whether the blocks go on Outlook (Microsoft Graph) rather than Google Calendar."""
+    return calendar_section(config).provider == "microsoft"
 
 
 def block_field(index: int) -> str:
@@ -223,8 +229,12 @@ def describe(view: Json, zone: ZoneInfo, *, utc: bool = True) -> str:
     return f"{kind_label(view)} “{view['title']}” {when(view, zone, utc=utc)}"
 
 
-def preview(before: Json, after: Json, zone: ZoneInfo) -> list[str]:
-    """What an update changes, field by field, as a person reads it."""
+def preview(
+    before: Json, after: Json, zone: ZoneInfo, labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """What an update changes, field by field, as a person reads it (`labels`: the provider's
+    own names for fields, e.g. Outlook's "sensitivity" for "visibility")."""
+    named = labels or {}
     old, new = managed(before) or {}, managed(after) or {}
     lines = []
     if (old.get("start"), old.get("end")) != (new.get("start"), new.get("end")):
@@ -236,7 +246,7 @@ def preview(before: Json, after: Json, zone: ZoneInfo) -> list[str]:
             lines.append(f"{field}: “{_clip(old.get(field))}” → “{_clip(new.get(field))}”")
     for field in ("visibility", "transparency"):
         if old.get(field) != new.get(field):
-            lines.append(f"{field}: {old.get(field)} → {new.get(field)}")
+            lines.append(f"{named.get(field, field)}: {old.get(field)} → {new.get(field)}")
     if old.get("type") == new.get("type") == FOCUS and old.get("focus") != new.get("focus"):
         lines.append(f"focus time: {_focus(old.get('focus'))} → {_focus(new.get('focus'))}")
     return lines

@@ -10,6 +10,7 @@ from aligner.surfaces.calendar.events import (
     block_view,
     calendar_section,
     moment,
+    on_outlook,
 )
 from aligner.surfaces.preview_model import AgendaCard, AgendaEntry
 from aligner.theme.schema import ThemeConfig
@@ -29,6 +30,10 @@ def preview(config: ThemeConfig, now: datetime) -> AgendaCard | None:
     entries: list[tuple[datetime, AgendaEntry]] = []
     for index, block in enumerate(section.blocks):
         view = block_view(config, index, block)
+        if on_outlook(config):
+            from aligner.surfaces.calendar.outlook_events import outlook_view
+
+            view = outlook_view(view)
         start, end = moment(view["start"]).astimezone(zone), moment(view["end"]).astimezone(zone)
         entries.append(
             (
@@ -39,7 +44,7 @@ def preview(config: ThemeConfig, now: datetime) -> AgendaCard | None:
                     end=f"{end:%H:%M}",
                     title=view["title"],
                     description=view["description"],
-                    private=view["visibility"] in PRIVATE,
+                    private=view["visibility"] in PRIVATE,  # Outlook's sensitivity too
                     kind="Focus time" if view["type"] == FOCUS else "Busy",
                     started=start <= now,
                 ),
@@ -47,8 +52,11 @@ def preview(config: ThemeConfig, now: datetime) -> AgendaCard | None:
         )
     entries.sort(key=lambda pair: pair[0])
     note = ""
-    if section.event_type == FOCUS and DECLINES[section.auto_decline]:
+    if section.event_type == FOCUS and DECLINES[section.auto_decline] and not on_outlook(config):
         focus = block_view(config, 0, section.blocks[0])["focus"] if section.blocks else None
         message = focus.get("declineMessage") if isinstance(focus, dict) else ""
         note = DECLINES[section.auto_decline] + (f" with “{message}”" if message else "")
-    return AgendaCard(tuple(entry for _, entry in entries), note)
+    title = ""
+    if on_outlook(config):
+        from aligner.surfaces.calendar.outlook_events import TITLE as title
+    return AgendaCard(tuple(entry for _, entry in entries), note, title)

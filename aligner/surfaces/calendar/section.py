@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from aligner.theme.schema import Section, TimeText, slugify
 
 
@@ -22,6 +24,10 @@ class CalendarBlock(Section):
 
 class CalendarSection(Section):
     enabled: bool = False
+    # where the blocks go: Google Calendar, or Outlook through Microsoft Graph (schema 2)
+    provider: Literal["google", "microsoft"] = Field(
+        default="google", json_schema_extra={"since": 2}
+    )
     calendar_id: str = "primary"
     event_type: Literal["focusTime", "default"] = "focusTime"
     auto_decline: Literal[

@@ -7,6 +7,9 @@ events included) reads every block aligner owns. Blocks are created on the first
 before they start; a block that has started is left as it is. See `calendar_diff` for the rules
 and `calendar_api` for the calls.
 
+With `[calendar] provider = "microsoft"` `connect` returns `OutlookBlocks` (outlook.py): the
+same blocks and rules on Outlook through Microsoft Graph; the pure classmethods here serve both.
+
 Focus time needs an eligible Workspace account and the primary calendar. When Google refuses it
 (400) or quietly stores a plain event instead, the block becomes a plain busy event and the
 fallback is remembered in the store (item `_account`), so later plans do not fight it.
@@ -16,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aligner.core.doctor import Check
 from aligner.core.model import Action, Change, Json, Record
 from aligner.errors import ConfigError, PermanentError
 from aligner.state.settings import Settings
-from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.base import Account, DiffContext, Finding, Ledger, Surface
 from aligner.surfaces.calendar.checks import calendar_findings
 from aligner.surfaces.calendar.diff import BlockPlanner, BlockWrite
 from aligner.surfaces.calendar.events import (
@@ -39,6 +42,7 @@ from aligner.surfaces.calendar.events import (
     is_live,
     managed,
     moment,
+    on_outlook,
     view_of,
 )
 from aligner.surfaces.calendar.section import CalendarSection
@@ -46,6 +50,8 @@ from aligner.theme.schema import ThemeConfig
 from aligner.vendors.google.account import GOOGLE
 from aligner.vendors.google.scopes import CALENDAR_EVENTS
 from aligner.vendors.google.settings import GoogleSettings
+from aligner.vendors.microsoft.account import MICROSOFT
+from aligner.vendors.microsoft.scopes import CALENDARS
 
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
@@ -72,7 +78,8 @@ class CalendarBlocks(Surface):
     name = NAME
     title = "Google Calendar blocks"
     section = CalendarSection
-    accounts = (GOOGLE,)
+    # `[calendar] provider` chooses the account (see outlook.py for Microsoft)
+    accounts: ClassVar[tuple[Account, ...]] = (GOOGLE, MICROSOFT)
     scopes = (CALENDAR_EVENTS,)
     parallel_writes = 8  # blocks are independent: each has its own key, ids and pending intent
 
@@ -80,6 +87,14 @@ class CalendarBlocks(Surface):
         self.api = api
 
     # -- pure ------------------------------------------------------------------------------
+
+    @classmethod
+    def account(cls, config: ThemeConfig) -> Account:
+        return MICROSOFT if on_outlook(config) else GOOGLE
+
+    @classmethod
+    def needed_scopes(cls, config: ThemeConfig) -> tuple[str, ...]:
+        return (CALENDARS,) if on_outlook(config) else (CALENDAR_EVENTS,)
 
     @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
@@ -90,10 +105,15 @@ class CalendarBlocks(Surface):
         """Every block of the theme (whether it has started is the diff's business)."""
         if not calendar_section(config).enabled:
             return {}
-        return {
+        views = {
             block.key: block_view(config, index, block)
             for index, block in enumerate(calendar_section(config).blocks)
         }
+        if on_outlook(config):
+            from aligner.surfaces.calendar.outlook_events import outlook_view
+
+            return {key: outlook_view(view) for key, view in views.items()}
+        return views
 
     @classmethod
     def idle(
@@ -142,15 +162,26 @@ class CalendarBlocks(Surface):
 
     @classmethod
     def seed(cls, box: SandboxSeed) -> None:
+        """Both providers: the Google calendar and the Outlook one (Graph), each seeded."""
         from aligner.sandbox.google.calendar.service import seeded_calendar
         from aligner.sandbox.google.common import EMAIL, grant_sandbox_scopes, seed_account
+        from aligner.sandbox.microsoft.calendar import seeded_outlook_calendar
+        from aligner.sandbox.microsoft.common import grant_sandbox_scopes as grant_graph
+        from aligner.sandbox.microsoft.common import seed_account as seed_graph
 
         accounts = seed_account(box)
-        grant_sandbox_scopes(accounts, *cls.scopes)
+        grant_sandbox_scopes(accounts, CALENDAR_EVENTS)
         box.add(seeded_calendar(accounts, box.clock, EMAIL))
+        directory = seed_graph(box)
+        grant_graph(directory, CALENDARS)
+        box.add(seeded_outlook_calendar(directory, box.clock))
 
     @classmethod
     def connect(cls, settings: Settings, config: ThemeConfig) -> CalendarBlocks:
+        if on_outlook(config):
+            from aligner.surfaces.calendar.outlook import OutlookBlocks
+
+            return OutlookBlocks.connect(settings, config)
         from aligner.surfaces.calendar.api import CalendarApi
         from aligner.vendors.google.client import build_service
 
@@ -330,6 +361,9 @@ def _elsewhere(record: Record | None, calendar_id: str) -> bool:
 def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list[Change]:
     if record is None or not record.active:
         return []
+    where = f"calendar “{record.applied['calendar']}” (calendar_id changed)"
+    if str(record.applied["calendar"]).startswith("outlook:"):
+        where = "the Outlook calendar (provider changed)"
     return [
         Change(
             surface,
@@ -337,8 +371,7 @@ def _left_on_old_calendar(surface: str, key: str, record: Record | None) -> list
             Action.RELEASE,
             managed(record.applied),
             None,
-            f"its event is on calendar “{record.applied['calendar']}” (calendar_id changed); "
-            "left there as it is",
+            f"its event is on {where}; left there as it is",
             writes=False,
             ownership="released",
         )
