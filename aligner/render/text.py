@@ -50,8 +50,19 @@ def value_diff(before: Any, after: Any, zone: ZoneInfo, indent: str = "      ") 
 def _short(key: str, value: Any, zone: ZoneInfo, limit: int = 160) -> str:
     if key.endswith("expiration") and isinstance(value, int):  # Unix seconds
         return local(datetime.fromtimestamp(value, zone), zone) if value else "never"
+    if key.endswith(("expires_at", "expiration")) and (value is None or isinstance(value, str)):
+        return _instant(value, zone)  # ISO 8601, or None: it does not expire
     text = repr(value) if not isinstance(value, str) else f"“{value}”"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _instant(value: str | None, zone: ZoneInfo) -> str:
+    if not value:
+        return "never"
+    try:
+        return local(datetime.fromisoformat(value).astimezone(zone), zone)
+    except ValueError:
+        return f"“{value}”"
 
 
 def explains(change: Change) -> bool:
