@@ -98,3 +98,20 @@ def test_the_microsoft_example_theme_rehearses_every_surface(
     for title in ("Slack status", "Teams status", "Outlook calendar blocks", "Gmail signature"):
         assert title in result.output
     assert "drafted in Outlook" in result.output
+
+
+def test_doctor_checks_the_microsoft_account_and_each_microsoft_surface(
+    env: dict[str, str], sandbox: Sandbox
+) -> None:
+    example = REPO / "config" / "example-microsoft.toml"
+    result = Aligner(env, example, sandbox)("doctor")
+    assert result.exit_code == 0, result.output
+    for line in (
+        "✓ microsoft.works: access token for alex@example.com",
+        "✓ microsoft.scopes: grant has Calendars.ReadWrite, Mail.ReadWrite, Presence.ReadWrite",
+        "? microsoft.signatures: Outlook signatures cannot be themed",
+        "✓ calendar.works: Outlook calendar",
+        "✓ note.works: Outlook mailbox reachable",
+        "✓ teams.presence:",
+    ):
+        assert line in result.output

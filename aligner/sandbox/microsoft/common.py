@@ -15,6 +15,8 @@ Every resource is served under `/graph/v1.0/` (ALIGNER_GRAPH_API_URL = {sandbox}
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -155,7 +157,29 @@ class GraphService(Service):
 
 # -- the sandbox's Microsoft 365 person ----------------------------------------------------------
 
-GRAPH_TOKEN = "eyJ0eXAiOiJKV1QiLCJub25jZSI6InNhbmRib3gifQ.sandbox-graph-token"
+
+def _unsigned_jwt(claims: dict[str, Any]) -> str:
+    """A JWT-shaped token (header.claims.signature) such as Graph issues, for doctor to read;
+    the sandbox checks tokens by value, never by signature."""
+
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'typ': 'JWT', 'alg': 'none'})}.{part(claims)}.sandbox"
+
+
+# The person's delegated grant as Graph access tokens carry it (`scp`, space separated), for a
+# work account (`tid` of an organisation), valid until 2100.
+GRAPH_TOKEN = _unsigned_jwt(
+    {
+        "aud": "https://graph.microsoft.com",
+        "tid": "72f988bf-0000-4000-8000-000000000000",
+        "upn": GraphPerson.user_principal_name,
+        "scp": "Calendars.ReadWrite Mail.ReadWrite Mail.Send Presence.ReadWrite",
+        "exp": 4102444800,
+    }
+)
 
 
 def seed_account(box: SandboxSeed) -> GraphDirectory:
