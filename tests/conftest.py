@@ -34,6 +34,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `heavy(seconds)` run first, longest first: under pytest-xdist the long ones
+    start at once instead of leaving one worker busy at the end while the other waits. The
+    seconds are a rough cost on one core; they only order the tests."""
+
+    def cost(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("heavy")
+        return -float(mark.args[0] if mark and mark.args else 1.0) if mark else 0.0
+
+    items.sort(key=cost)  # stable: everything else keeps its usual order
+
+
 @pytest.fixture
 def slow(request: pytest.FixtureRequest) -> bool:
     """Whether --slow (or ALIGNER_SLOW=1) asked for the long reliability runs."""
