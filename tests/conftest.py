@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from aligner.cli import cli
 from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
 from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import USER_ID
+from aligner.vendors.waits import WaitBudget
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,6 +35,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("ALIGNER_SLOW") == "1",
         help="Run the reliability suite (tests/reliability) longer; also ALIGNER_SLOW=1.",
     )
+
+
+RAM_DISK = Path("/dev/shm")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary folders (each test's own state database among them) go to a RAM disk when the
+    machine has one: SQLite syncs every commit to the disk, milliseconds each on a disk and
+    nothing in RAM, and the suite commits thousands of times. No test here is about surviving a
+    power cut. `--basetemp` or PYTEST_DEBUG_TEMPROOT still choose the place."""
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    if RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK | os.X_OK):
+        tempfile.tempdir = str(RAM_DISK)  # tmp_path, and tempfile.mkdtemp in tests
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `heavy(seconds)` run first, longest first: under pytest-xdist the long ones
+    start at once instead of leaving one worker busy at the end while the other waits. The
+    seconds are a rough cost on one core; they only order the tests."""
+
+    def cost(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("heavy")
+        return -float(mark.args[0] if mark and mark.args else 1.0) if mark else 0.0
+
+    items.sort(key=cost)  # stable: everything else keeps its usual order
 
 
 @pytest.fixture
@@ -97,6 +126,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     # never the files a real `aligner auth` wrote on this machine
     monkeypatch.setenv("ALIGNER_CREDENTIALS_DIR", str(tmp_path / "no-credentials"))
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits aligner makes before retrying (Retry-After, backoff), recorded instead of slept:
+    each is still taken from the run's ALIGNER_RETRY_CAP budget; only the wall time goes.
+    A test that times a vendor's slow answer against aligner's waits asks for `real_waits`.
+    (Processes a test starts wait for real.)"""
+    waited: list[float] = []
+    monkeypatch.setattr(WaitBudget, "sleep", waited.append)
+    return waited
+
+
+@pytest.fixture
+def real_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(WaitBudget, "sleep", time.sleep)
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-able, or bytes
     headers: dict[str, str] = field(default_factory=dict)
+    hang_up: bool = False  # close the connection after this answer, without a Connection header
 
     def encoded(self) -> bytes:
         if self.body is None:

@@ -6,9 +6,9 @@ documentation it follows; this module emulates no vendor behaviour. It only pars
 the request log, injects faults (each service shapes the error body as its vendor does, see
 `Service.fault_response`) and serves the control path:
 
-    GET  /_sandbox/requests          the request log
+    GET  /_sandbox/requests          the request log (each with the connection it came over)
     GET  /_sandbox/state             every service's state
-    POST /_sandbox/faults            {"operation": "...", "kind": "status|latency|drop", ...}
+    POST /_sandbox/faults            {"operation": "...", "kind": "status|latency|drop|hangup", ...}
     POST /_sandbox/clock             {"now": "2026-12-01T09:00:00Z"} (or null for the real clock)
 """
 
@@ -33,7 +33,10 @@ class Fault:
     """An injected misbehaviour for the next `times` matching requests."""
 
     operation: str  # e.g. "users.profile.set", "calendar.events.insert"; "*" for any
-    kind: str  # "status" | "latency" | "drop" (drop the connection after committing)
+    # "status" | "latency" | "drop" (drop the connection after committing, unanswered) |
+    # "hangup" (answer, then close the connection unannounced, as a server closes an idle
+    # keep-alive connection)
+    kind: str
     status: int = 503
     retry_after: int | None = None
     seconds: float = 0.0
@@ -53,6 +56,7 @@ class LoggedRequest:
     path: str
     status: int
     body: bytes
+    connection: int = 0  # which accepted connection it came over (1 for the first)
 
 
 @dataclass
@@ -73,7 +77,9 @@ class Sandbox:
     clock: Clock = field(default_factory=Clock)
     log: list[LoggedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    accepted: int = 0  # TCP connections accepted so far (keep-alive reuse shows here)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _handling: threading.local = field(default_factory=threading.local)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -157,7 +163,19 @@ class Sandbox:
                     return fault
         return None
 
+    def _accept(self) -> None:
+        """Count a new connection and number it for the thread that serves it (each
+        connection has its own thread): the requests it carries are logged with its number."""
+        with self._lock:
+            self.accepted += 1
+            self._handling.connection = self.accepted
+
+    def connections(self, service: str | None = None, operation: str | None = None) -> int:
+        """How many distinct connections the matching logged requests came over."""
+        return len({r.connection for r in self.requests(service, operation)})
+
     def _record(self, routed: Routed, request: Request, status: int) -> None:
+        connection = getattr(self._handling, "connection", 0)
         with self._lock:
             self.log.append(
                 LoggedRequest(
@@ -169,6 +187,7 @@ class Sandbox:
                     request.path,
                     status,
                     request.body,
+                    connection,
                 )
             )
 
@@ -200,6 +219,8 @@ class Sandbox:
         self._record(routed, request, response.status)
         if self._take_fault(routed, ("drop",)):
             return None
+        if self._take_fault(routed, ("hangup",)):
+            response.hang_up = True
         return response
 
     def _control(self, request: Request) -> Response:
@@ -215,6 +236,7 @@ class Sandbox:
                         "method": r.method,
                         "path": r.path,
                         "status": r.status,
+                        "connection": r.connection,
                     }
                     for r in self.requests()
                 ],
@@ -239,6 +261,10 @@ def _make_handler(sandbox: Sandbox) -> Callable[..., BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: the sandbox keeps its own log
+
+        def setup(self) -> None:
+            super().setup()
+            sandbox._accept()
 
         def _handle(self) -> None:
             parts = urlsplit(self.path)
@@ -266,6 +292,8 @@ def _make_handler(sandbox: Sandbox) -> Callable[..., BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            if response.hang_up:
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

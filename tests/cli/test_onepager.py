@@ -152,6 +152,7 @@ def test_a_pdf_without_the_extra_names_it_and_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "o.pdf").exists()
 
 
+@pytest.mark.heavy(3)
 def test_only_the_onepager_command_imports_matplotlib(tmp_path: Path) -> None:
     code = (
         "import sys, atexit; atexit.register(lambda: print('MPL', 'matplotlib' in sys.modules)); "
@@ -175,6 +176,7 @@ def test_only_the_onepager_command_imports_matplotlib(tmp_path: Path) -> None:
 PDF_TOOLS = all(shutil.which(tool) for tool in ("pdfinfo", "pdftotext", "pdftoppm"))
 
 
+@pytest.mark.heavy(2)
 def test_the_example_pdf_is_one_page_holding_every_number(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -21,11 +21,14 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "example.toml"
 ALLOWED_SCHEMES = ("file:", "data:", "about:")  # about:srcdoc is the signature's own frame
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs headless Chromium at /usr/bin/chromium "
-    "(apt-get install -y chromium fonts-noto-color-emoji)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs headless Chromium at /usr/bin/chromium "
+        "(apt-get install -y chromium fonts-noto-color-emoji)",
+    ),
+    pytest.mark.heavy(3),  # the module's tests share one browser: they stay together
+]
 
 
 @pytest.fixture(scope="module")

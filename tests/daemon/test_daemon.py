@@ -330,6 +330,7 @@ def test_sighup_during_an_apply_is_not_lost(
     assert daemon.exit_code() == 0
 
 
+@pytest.mark.heavy(2)
 def test_daemon_and_concurrent_apply_never_both_write(
     start_daemon: Start, sandbox: Sandbox, tmp_path: Path, process_env: dict[str, str]
 ) -> None:

@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +72,16 @@ def test_systemd_units_verify_clean(tmp_path: Path) -> None:
     for path in SYSTEMD.iterdir():
         text = path.read_text(encoding="utf-8").replace("%h/.local/bin/aligner", str(executable))
         (tmp_path / path.name).write_text(text, encoding="utf-8")
-    runtime = tmp_path / "runtime"
-    runtime.mkdir(mode=0o700)
-    result = subprocess.run(
-        ["systemd-analyze", "verify", "--user", *sorted(str(p) for p in tmp_path.glob("aligner*"))],
-        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime), "SYSTEMD_PAGER": ""},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    # a short runtime folder: the socket paths systemd builds under it must fit in 108 bytes
+    with tempfile.TemporaryDirectory(prefix="xdg-") as runtime:
+        result = subprocess.run(
+            ["systemd-analyze", "verify", "--user", *sorted(map(str, tmp_path.glob("aligner*")))],
+            env={**os.environ, "XDG_RUNTIME_DIR": runtime, "SYSTEMD_PAGER": ""},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     if "Failed to initialize manager" in result.stderr:
         pytest.skip(f"systemd-analyze cannot run here: {result.stderr.strip()}")
     assert result.returncode == 0, result.stderr

@@ -113,6 +113,7 @@ def start_apply(world: World) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.heavy(6)
 @pytest.mark.parametrize(("mode", "delivery"), [("append", "send"), ("replace", "draft")])
 def test_sigkill_anywhere_then_a_full_apply_keeps_the_invariants(
     mode: str, delivery: str, slow: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -185,11 +185,13 @@ def machine_settings(slow: bool) -> settings:
     )
 
 
+@pytest.mark.heavy(6)
 @pytest.mark.usefixtures("no_backoff")
 def test_every_interleaving_keeps_the_invariants(slow: bool) -> None:
     run_state_machine_as_test(AlignerMachine, settings=machine_settings(slow))
 
 
+@pytest.mark.heavy(6)
 @pytest.mark.usefixtures("no_backoff")
 def test_lost_answers_on_every_write_keep_the_invariants(slow: bool) -> None:
     """The whole fault set, every answer of every write lost included."""

@@ -35,19 +35,23 @@ def test_a_slack_retry_after_past_the_cap_fails_the_run_at_once(
 
 
 def test_a_slack_retry_after_within_the_cap_is_waited_for(
-    aligner: Aligner, sandbox: Sandbox
+    aligner: Aligner, sandbox: Sandbox, waits: list[float]
 ) -> None:
     sandbox.inject("users.profile.get", "status", status=429, retry_after=1)
     result = aligner("apply", now=DURING, ALIGNER_RETRY_CAP="5")
     assert result.exit_code == 0, result.output
+    assert len(waits) == 1 and 1 <= waits[0] <= 1.1  # Retry-After, plus a little jitter
     # the plan's read, waited for and asked again; then the re-read right before the write
     assert [r.status for r in sandbox.requests("slack", "users.profile.get")] == [429, 200, 200]
 
 
-def test_the_cap_is_a_total_per_run_not_per_wait(aligner: Aligner, sandbox: Sandbox) -> None:
+def test_the_cap_is_a_total_per_run_not_per_wait(
+    aligner: Aligner, sandbox: Sandbox, waits: list[float]
+) -> None:
     sandbox.inject("users.profile.get", "status", status=429, retry_after=1, times=3)
     result = aligner("apply", now=DURING, ALIGNER_RETRY_CAP="1.5")
     assert result.exit_code == 1
+    assert len(waits) == 1 and sum(waits) <= 1.5
     assert LIMITED in flat(result.output)
     assert [r.status for r in sandbox.requests("slack", "users.profile.get")] == [429, 429]
 
@@ -68,6 +72,7 @@ def test_a_bad_retry_cap_is_a_settings_error(aligner: Aligner) -> None:
     assert "ALIGNER_RETRY_CAP" in result.output
 
 
+@pytest.mark.usefixtures("real_waits")  # the slow answer lands during the wait
 def test_a_slow_slack_read_is_asked_once_more(
     aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,6 +84,7 @@ def test_a_slow_slack_read_is_asked_once_more(
     assert len(sandbox.requests("slack", "users.profile.get")) == 3
 
 
+@pytest.mark.usefixtures("real_waits")  # the slow answer lands during the wait
 def test_a_slow_slack_write_is_never_sent_twice(
     aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

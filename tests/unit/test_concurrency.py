@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from aligner.sandbox.server import Sandbox
 from aligner.state.lock import exclusive
 from tests.conftest import DURING, Aligner
@@ -23,6 +25,7 @@ def spawn(env: dict[str, str], theme: Path, *args: str) -> subprocess.Popen[str]
     )
 
 
+@pytest.mark.heavy(3)
 def test_concurrent_applies_make_one_write(
     env: dict[str, str], theme: Path, sandbox: Sandbox
 ) -> None:

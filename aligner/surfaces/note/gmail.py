@@ -8,7 +8,8 @@ users.messages.list, not gmail.compose
 
 Reads (profile, drafts.get/list) are retried when that is safe; drafts.create and drafts.send are
 never retried and go through a transport that sends them at most once (see google_transport), so a
-lost answer surfaces as a TransientError and the caller asks Gmail what happened.
+lost answer surfaces as a TransientError and the caller asks Gmail what happened. Every call of a
+run goes over the same kept-alive connection.
 """
 
 from __future__ import annotations
@@ -45,15 +46,12 @@ class NoteMailbox:
 
     @classmethod
     def connect(cls, settings: GoogleSettings, scopes: Sequence[str]) -> NoteMailbox:
-        service = build_service(settings, "gmail", "v1", SURFACE, scopes)
-        return cls(service, authorized_http(settings, SURFACE, scopes))
+        http = authorized_http(settings, SURFACE, scopes)  # one connection for the whole run
+        return cls(build_service(settings, "gmail", "v1", SURFACE, scopes, http=http), http)
 
     def _run(self, request: Any, *, retry: bool, expect: tuple[int, ...] = ()) -> Any:
         request.http = self.http
-        try:
-            return execute(request, SURFACE, GMAIL_COMPOSE, retry=retry, expect=expect)
-        finally:
-            self.http.close()  # httplib2 keeps sockets open otherwise
+        return execute(request, SURFACE, GMAIL_COMPOSE, retry=retry, expect=expect)
 
     def close(self) -> None:
         self.http.close()

@@ -347,13 +347,10 @@ class GmailSignature(Surface):
         return {"html": response.get("signature") or "", "asked": signature}
 
     def _execute(self, request: Any, expect: tuple[int, ...] = ()) -> Any:
-        """Both calls are safe to repeat. Sockets are closed after each (httplib2 keeps them)."""
+        """Both calls are safe to repeat. They share the run's one kept-alive connection."""
         from aligner.vendors.google.client import execute
 
-        try:
-            return execute(request, self.name, GMAIL_SETTINGS_BASIC, retry=True, expect=expect)
-        finally:
-            self.service.close()
+        return execute(request, self.name, GMAIL_SETTINGS_BASIC, retry=True, expect=expect)
 
     def _refusal(self, address: str, exc: GoogleStatus) -> SurfaceError:
         if exc.status == 404:

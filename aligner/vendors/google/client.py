@@ -176,7 +176,8 @@ def _sandbox_token_uri(settings: GoogleSettings, creds: AnyCredentials) -> AnyCr
 def authorized_http(
     settings: GoogleSettings, surface: str, scopes: Sequence[str] = ()
 ) -> AuthorizedHttp:
-    """Credentials over a transport that sends each write at most once (see google_transport)."""
+    """Credentials over a transport that keeps one connection alive for every call and sends
+    each write at most once (see google_transport)."""
     # httplib2 honours proxy variables even for loopback: never proxy a local sandbox.
     proxy = None if is_loopback(settings.google_api_root) else httplib2.proxy_info_from_environment
     transport = SingleAttemptHttp(timeout=30, proxy_info=proxy)
@@ -186,14 +187,23 @@ def authorized_http(
 
 
 def build_service(
-    settings: GoogleSettings, api: str, version: str, surface: str, scopes: Sequence[str] = ()
+    settings: GoogleSettings,
+    api: str,
+    version: str,
+    surface: str,
+    scopes: Sequence[str] = (),
+    *,
+    http: AuthorizedHttp | None = None,
 ) -> Any:
-    """A discovery client for `api` pointed at the configured root, with static discovery."""
+    """A discovery client for `api` pointed at the configured root, with static discovery.
+
+    Every request it makes goes over `http` (a new `authorized_http` when None): one kept-alive
+    connection for the run, closed when the client is dropped (see google_transport)."""
     root = settings.google_api_root.rstrip("/") + "/"
     return build(
         api,
         version,
-        http=authorized_http(settings, surface, scopes),
+        http=http or authorized_http(settings, surface, scopes),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": root + _ENDPOINT_PATH[api]},

@@ -120,6 +120,7 @@ def test_a_draft_not_yet_sent_when_the_interview_starts_is_missed_not_sent(
     assert sent(sandbox) == [] and calls(sandbox, "drafts.send") == 1
 
 
+@pytest.mark.heavy(2)
 def test_two_concurrent_cli_applies_deliver_one_note(
     env: dict[str, str], tmp_path: Path, sandbox: Sandbox
 ) -> None:
