@@ -258,6 +258,9 @@ class GmailSignature(Surface):
         google = settings.part(GoogleSettings)
         return cls(build_service(google, "gmail", "v1", cls.name, cls.scopes))
 
+    def close(self) -> None:
+        self.service.close()  # the run's one kept-alive connection
+
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         response = self._execute(self.send_as.list(userId="me"))
         entries = response.get("sendAs") or []
