@@ -45,8 +45,8 @@ def changed_since_read(event_id: str) -> EventChanged:
 class CalendarApi:
     """Calendar calls over one client per thread: httplib2 is not thread-safe, so a thread
     other than the one that built `service` builds its own with `make` (block writes go out
-    from a small pool). Each thread's client keeps its connection between idempotent calls
-    (writes go over a fresh one, see google_transport) until `close`."""
+    from a small pool). Each thread's client keeps its connection between calls (a write reuses it
+    only when it is sound, else goes over a fresh one: see google_transport) until `close`."""
 
     def __init__(self, service: Any, make: Callable[[], Any] | None = None) -> None:
         self._make = make
