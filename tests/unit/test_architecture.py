@@ -160,3 +160,34 @@ def test_help_imports_neither_pydantic_nor_the_registry(tmp_path: Path) -> None:
     modules = _imported_by(["--help"], tmp_path)
     assert "pydantic" not in modules
     assert "aligner.surfaces" not in modules
+
+
+@pytest.mark.parametrize(
+    ("sections", "wanted"),
+    [
+        (
+            '\n[slack]\nenabled = false\n[teams]\nenabled = true\nmessage = "{{ theme.name }}"\n',
+            {"httpx"},
+        ),
+        (SLACK_SECTION, {"slack_sdk"}),
+    ],
+    ids=["teams", "slack"],
+)
+def test_plan_imports_only_the_sdks_of_the_enabled_surfaces(
+    sections: str,
+    wanted: set[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aligner.sandbox.seed import SANDBOX_ENV, seeded_sandbox
+
+    write_theme(tmp_path / "theme.toml", sections)
+    monkeypatch.setenv("ALIGNER_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ALIGNER_NOW", "2026-12-02T20:00:00Z")
+    with seeded_sandbox() as box:
+        for name, value in SANDBOX_ENV(box.url).items():
+            monkeypatch.setenv(name, value)
+        modules = _imported_by(["plan", "--config", "theme.toml"], tmp_path)
+        assert box.requests(writes=False)  # it did read the enabled surface
+    loaded = {m.split(".")[0] for m in modules} & set(VENDOR_SDKS)
+    assert loaded == wanted  # a raw Graph token needs no MSAL either
