@@ -38,10 +38,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.core.model import Change, Json, Record
-from aligner.core.ownership import OwnedValue
 from aligner.errors import AuthError, ConfigError, SurfaceError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.expiring_status import diff_status
 from aligner.surfaces.teams_status.section import TeamsSection
 from aligner.theme.discretion import discretion_findings
 from aligner.theme.schema import ThemeConfig
@@ -287,17 +287,16 @@ class TeamsStatus(Surface):
     def diff(
         self, ctx: DiffContext, desired: Mapping[str, Json], current: Mapping[str, Json]
     ) -> list[Change]:
-        record = ctx.records.get(KEY)
-        now = ctx.now
-
-        def same(a: Json, b: Json) -> bool:
-            return bool(_visible(a, now) == _visible(b, now))
-
-        owned = OwnedValue(self.name, KEY, same, lambda s: describe(s, ctx.config.zone))
-        target = None if ctx.revert else desired.get(KEY)
-        original = record.snapshot if record else None
-        restore_to = _visible(original, now) if original else dict(CLEARED)
-        return owned.diff(target, current[KEY], record, restore_to, force=ctx.force)
+        return diff_status(
+            self.name,
+            KEY,
+            ctx,
+            desired,
+            current,
+            visible=_visible,
+            describe=lambda s: describe(s, ctx.config.zone),
+            cleared=CLEARED,
+        )
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
         status = change.after if not is_clear(change.after) else CLEARED
