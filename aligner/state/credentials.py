@@ -352,3 +352,15 @@ def origin(settings: Any, name: str) -> str:
         if name in keyring_names(Path(settings.credentials_dir)):
             return "the OS keychain (from `aligner auth --store keyring`)"
     return "default"
+
+
+def shadowed_by_environment(settings: Any, name: str, stored: str) -> str | None:
+    """The note `aligner auth` prints when setting `name` comes from the environment or `.env`,
+    which wins over the `stored` credential it just saved; None when nothing shadows it."""
+    if not origin(settings, name).startswith(("$", ".env")):
+        return None
+    variable = ENV_PREFIX + name.upper()
+    return (
+        f"note: {variable} is set in the environment or .env and wins over the {stored}; "
+        "unset it to use this one"
+    )

@@ -184,3 +184,19 @@ def test_service_account_acts_as_the_subject_with_the_surface_scope(tmp_path: Pa
     assert creds._subject == "alex@example.com"  # type: ignore[attr-defined]
     assert creds.scopes == ["https://www.googleapis.com/auth/gmail.compose"]  # type: ignore[attr-defined]
     assert pem.splitlines()[1] in "\n".join(settings.secret_values())
+
+
+def test_auth_says_when_an_environment_variable_shadows_what_it_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aligner.state.credentials import shadowed_by_environment
+    from aligner.surfaces.github_status.settings import GitHubSettings
+
+    monkeypatch.setenv("ALIGNER_CREDENTIALS_DIR", str(tmp_path))
+    assert shadowed_by_environment(GitHubSettings(), "github_token", "stored token") is None
+    monkeypatch.setenv("ALIGNER_GITHUB_TOKEN", "ghp_from_the_environment")
+    note = shadowed_by_environment(GitHubSettings(), "github_token", "stored token")
+    assert note == (
+        "note: ALIGNER_GITHUB_TOKEN is set in the environment or .env and wins over the stored "
+        "token; unset it to use this one"
+    )

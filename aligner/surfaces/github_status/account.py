@@ -20,7 +20,7 @@ from aligner.errors import AuthError, SurfaceError
 from aligner.state.credentials import (
     chosen_store,
     keep_credential,
-    origin,
+    shadowed_by_environment,
     write_private,
 )
 from aligner.state.settings import Settings
@@ -110,11 +110,9 @@ class GitHubAuth(AuthFlow):
         talk.say(f"Stored the GitHub token for {identity.login} at {where}.")
         if identity.scopes is None:
             talk.warn(f"note: {FINE_GRAINED_NOTE}")
-        if origin(github, "github_token").startswith(("$", ".env")):
-            talk.warn(
-                "note: ALIGNER_GITHUB_TOKEN is set in the environment or .env and wins over the "
-                "stored token; unset it to use this one"
-            )
+        shadowed = shadowed_by_environment(github, "github_token", "stored token")
+        if shadowed:
+            talk.warn(shadowed)
         return True
 
 

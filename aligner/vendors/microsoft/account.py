@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok, token_check
 from aligner.errors import AlignerError, SurfaceError
-from aligner.state.credentials import RefusedSecret, origin
+from aligner.state.credentials import RefusedSecret, shadowed_by_environment
 from aligner.state.settings import Settings
 from aligner.surfaces.base import Account, AccountNeeds, AuthFlow, AuthOption, AuthTalk
 from aligner.theme.schema import ThemeConfig
@@ -104,11 +104,9 @@ class MicrosoftAuth(AuthFlow):
                 usable = False
             else:
                 talk.say(f"Note: {who.username} is a personal Microsoft account.")
-        if origin(ms, "microsoft_access_token").startswith(("$", ".env")):
-            talk.warn(
-                "note: ALIGNER_MICROSOFT_ACCESS_TOKEN is set in the environment or .env and wins "
-                "over the token cache; unset it to use this sign-in"
-            )
+        shadowed = shadowed_by_environment(ms, "microsoft_access_token", "token cache")
+        if shadowed:
+            talk.warn(shadowed)
         return usable
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aligner.core.doctor import Check, fail, ok, token_check
 from aligner.errors import ConfigError, SurfaceError
-from aligner.state.credentials import chosen_store, keep_credential
+from aligner.state.credentials import chosen_store, keep_credential, shadowed_by_environment
 from aligner.state.settings import Settings
 from aligner.surfaces.base import (
     STORE_OPTION,
@@ -78,11 +78,9 @@ class SlackAuth(AuthFlow):
             store,
         )
         talk.say(f"Stored the Slack token for {identity.user} in {identity.team} at {where}.")
-        if oauth.origin_is_environment(slack):
-            talk.warn(
-                "note: ALIGNER_SLACK_TOKEN is set in the environment or .env and wins over the "
-                "stored token; unset it to use this one"
-            )
+        shadowed = shadowed_by_environment(slack, "slack_token", "stored token")
+        if shadowed:
+            talk.warn(shadowed)
         return True
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from aligner.errors import AuthError
-from aligner.state.credentials import origin, write_private
+from aligner.state.credentials import write_private
 from aligner.vendors.slack.client import slack_client
 from aligner.vendors.slack.settings import TOKEN_FILE, SlackSettings
 
@@ -109,11 +109,6 @@ def store_token(settings: SlackSettings, token: str) -> Path:
     path = settings.credentials_dir / TOKEN_FILE
     write_private(path, token + "\n")
     return path
-
-
-def origin_is_environment(settings: SlackSettings) -> bool:
-    """True when ALIGNER_SLACK_TOKEN comes from the environment or .env (and so wins)."""
-    return origin(settings, "slack_token").startswith(("$", ".env"))
 
 
 # -- OAuth v2 ---------------------------------------------------------------------------------
