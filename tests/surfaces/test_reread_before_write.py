@@ -1,4 +1,4 @@
-"""Slack and Gmail have no conditional writes: aligner reads again right before each write.
+"""Slack, Gmail and Teams have no conditional writes: aligner reads again right before each write.
 
 A person's edit that lands between the plan's read and the write is left alone: the run fails
 for that surface with one line, nothing is written, and the next run sees the edit. The edit is
@@ -203,3 +203,40 @@ def test_a_signature_edit_before_the_first_patch_becomes_the_original(
     assert gmail.signature(EMAIL) != MINE
     assert signature("apply", now=AFTER).exit_code == 0
     assert gmail.signature(EMAIL) == MINE
+
+
+# -- Teams ---------------------------------------------------------------------------------------
+
+
+def test_a_teams_edit_between_read_and_write_is_not_overwritten(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aligner.sandbox.microsoft.presence import PresenceService
+
+    theme = write_theme(
+        tmp_path / "teams.toml",
+        '\n[slack]\nenabled = false\n[teams]\nenabled = true\nmessage = "{{ theme.name }}"\n',
+    )
+    teams = Aligner(env, theme, sandbox)
+    presence = next(s for s in sandbox.services if isinstance(s, PresenceService))
+    original = presence.handle
+    reads: list[Request] = []
+
+    def handle(request: Request, routed: Routed) -> Response:
+        response: Response = original(request, routed)
+        if routed.operation == "presence.get":
+            reads.append(request)
+            if len(reads) == 1:  # a person types a message right after the plan's read
+                presence.set_message("In a design review")
+        return response
+
+    monkeypatch.setattr(presence, "handle", handle)
+    result = teams("apply", now=DURING)
+
+    assert result.exit_code == 1, result.output
+    assert (
+        "your Teams status message changed since aligner read it in this run (someone edited "
+        "it); left as it is — the next run reads it again"
+    ) in flat(result.output)
+    assert sandbox.requests("graph", "presence.setStatusMessage") == []
+    assert presence.status() == {"content": "In a design review", "expires": None}

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aligner.core.doctor import Check, fail, ok
-from aligner.core.model import Change, Json, Record
-from aligner.errors import AuthError, ConfigError, SurfaceError
+from aligner.core.model import Action, Change, Json, Record
+from aligner.errors import AuthError, ConfigError, PermanentError, SurfaceError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
 from aligner.surfaces.expiring_status import diff_status
@@ -115,6 +115,10 @@ def expiry_of(value: Any) -> str | None:
         return iso(wall)
     except (ValueError, OverflowError):
         return None
+
+
+class StatusChanged(PermanentError):
+    """The message is no longer what the plan read in this run: a person changed it."""
 
 
 def status_of(node: Any) -> dict[str, Any]:
@@ -299,6 +303,21 @@ class TeamsStatus(Surface):
         )
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
+        # Graph has no conditional write for presence: read again right before writing, so a
+        # message a person set since this run's read is left alone (the race narrows to one
+        # round trip; the next run's read catches anything later).
+        shows = status_of(self._call("GET", PRESENCE_PATH).json().get("statusMessage"))
+        if shows != (dict(change.before) if not is_clear(change.before) else dict(CLEARED)):
+            raise StatusChanged(
+                "your Teams status message changed since aligner read it in this run (someone "
+                "edited it); left as it is — "
+                + (
+                    "the next run reads it again"
+                    if change.action is Action.SET
+                    else "the next plan shows the conflict"
+                ),
+                self.name,
+            )
         status = change.after if not is_clear(change.after) else CLEARED
         self._call("POST", SET_PATH, request_body(status))
         return dict(status)  # setStatusMessage answers 200 with no body: Graph keeps what it got
