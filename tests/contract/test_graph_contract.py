@@ -23,7 +23,7 @@ import pytest
 from aligner.surfaces.calendar.outlook_api import TEXT_BODY, mark_filter
 from aligner.surfaces.calendar.outlook_events import outlook_view_of
 from aligner.surfaces.note.message import NoteContent
-from aligner.surfaces.note.outlook import SELECT, OutlookMailbox, message_json
+from aligner.surfaces.note.outlook import MARK_PROPERTY, SELECT, OutlookMailbox, message_json
 from aligner.surfaces.teams_status.surface import CLEARED, iso, request_body, status_of
 from aligner.vendors.microsoft.errors import (
     GraphAuthError,
@@ -391,6 +391,51 @@ def test_send_is_202_and_the_draft_id_is_then_404(graph: GraphTarget, cleanup: C
     mailbox = OutlookMailbox(graph.client())
     copy = mailbox.sent(mark)
     assert copy is not None and copy.message_id not in ("", draft["id"])
+
+
+def _pages(graph: GraphTarget, path: str, params: dict[str, str]) -> list[list[str]]:
+    """The ids of each page, following `@odata.nextLink` as aligner does: a next link must be
+    on the same Graph endpoint (aligner refuses another host: its token goes nowhere else)."""
+    client = graph.client()
+    pages: list[list[str]] = []
+    page: dict[str, str] | None = params
+    while len(pages) < 5:
+        body = client.get(path, page).json()
+        pages.append([str(item["id"]) for item in body.get("value") or []])
+        link = body.get("@odata.nextLink")
+        if not link:
+            return pages
+        assert str(link).startswith(graph.base_url), link
+        path, page = str(link)[len(graph.base_url) :], None
+    return pages
+
+
+@pytest.mark.parametrize("kind", ["events", "drafts"])
+def test_a_filtered_list_pages_with_a_next_link_on_the_same_endpoint(
+    graph: GraphTarget, cleanup: Cleanup, kind: str
+) -> None:
+    """A filtered list with `$top=1` answers one item a page and an `@odata.nextLink` to the
+    next, an absolute URL on the endpoint asked ("sending the URL value of the @odata.nextLink
+    property to Microsoft Graph" retrieves the next page); the pages together hold every match
+    once. aligner's block list follows next links and refuses one on another host.
+
+    https://learn.microsoft.com/en-us/graph/paging,
+    https://learn.microsoft.com/en-us/graph/api/user-list-events,
+    https://learn.microsoft.com/en-us/graph/api/user-list-messages
+    """
+    token = secrets.token_hex(4)
+    if kind == "events":
+        made = {str(_create(graph, cleanup, _event_body(token)).json()["id"]) for _ in range(2)}
+        where = mark_filter(GRAPH_RUN_PROP, f"{RUN}-{token}")
+        path = "me/events"
+    else:
+        mark = f"{CONTRACT_TEXT}-{RUN}-{token}"
+        made = {str(_draft(graph, cleanup, mark).json()["id"]) for _ in range(2)}
+        where = mark_filter(MARK_PROPERTY, mark)
+        path = "me/mailFolders/drafts/messages"
+    pages = _pages(graph, path, {"$filter": where, "$top": "1", "$select": "id"})
+    assert [len(p) for p in pages if p] == [1, 1]
+    assert {i for p in pages for i in p} == made
 
 
 # -- auth and throttling -------------------------------------------------------------------------
