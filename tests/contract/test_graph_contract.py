@@ -342,8 +342,10 @@ def test_a_draft_carries_the_private_property_and_is_found_by_it_then_deleted(
     graph: GraphTarget, cleanup: Cleanup
 ) -> None:
     """POST /me/messages answers 201 with a draft (isDraft true); the note's filter on
-    mailFolders/drafts/messages finds it by its private extended property; DELETE answers 204
-    and the draft is then gone (GET 404, and the filter no longer finds it).
+    mailFolders/drafts/messages finds it by its private extended property, with the changeKey
+    the create answered (the note tells a hand edit of its draft by a changed changeKey, so
+    Outlook must not change it on its own); DELETE answers 204 and the draft is then gone (GET
+    404, and the filter no longer finds it).
 
     https://learn.microsoft.com/en-us/graph/api/user-post-messages,
     https://learn.microsoft.com/en-us/graph/api/singlevaluelegacyextendedproperty-get,
@@ -356,8 +358,10 @@ def test_a_draft_carries_the_private_property_and_is_found_by_it_then_deleted(
     assert answer.status == 201
     assert draft["isDraft"] is True
     mailbox = OutlookMailbox(graph.client())
-    found = _eventually(lambda: mailbox.find(mark), mailbox.draft(draft["id"]), graph)
+    by_id = mailbox.draft(draft["id"])  # GET /me/messages/{id}, as the note reads its draft
+    found = _eventually(lambda: mailbox.find(mark), by_id, graph)
     assert found is not None and found.draft_id == draft["id"]
+    assert found == by_id
     assert found.message_id == draft["changeKey"]
     selected = graph.client().get(graph_item("messages", draft["id"]), {"$select": SELECT})
     assert selected.json()["isDraft"] is True
