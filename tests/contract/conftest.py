@@ -4,15 +4,19 @@ A target is either the in-process sandbox (always; the default run and CI) or th
 (only with ALIGNER_LIVE=1 plus real credentials; `pytest -m live` selects just those). The same
 test function runs against both: the `google` and `slack` fixtures are parametrised over the two
 targets, and the live parameter carries `pytest.mark.live`. Where a behaviour holds on both
-targets, the sandbox's emulation of it is trustworthy.
+targets, the sandbox's emulation of it is trustworthy. The `graph` fixture does the same for
+Microsoft Graph (live: ALIGNER_MICROSOFT_ACCESS_TOKEN, a delegated token of a work or school test
+account with Presence.ReadWrite, Calendars.ReadWrite and Mail.ReadWrite; ALIGNER_GRAPH_API_URL
+for a national cloud).
 
 Every call goes through the clients aligner itself uses:
-`aligner.vendors.google.client.build_service` / `execute` and
-`aligner.vendors.slack.client.slack_client`.
+`aligner.vendors.google.client.build_service` / `execute`,
+`aligner.vendors.slack.client.slack_client` and `aligner.vendors.microsoft.graph.Graph`.
 
 Live runs create only what they delete again. Everything they create is recognisable (calendar
-events carry the private extended property CONTRACT_PROP, drafts and statuses the text
-CONTRACT_TEXT, the original signature and status are kept in a backup file until restored), and a
+events carry the private extended property CONTRACT_PROP, Outlook events the contract-only
+single-value extended property GRAPH_CONTRACT_PROP, drafts and statuses the text CONTRACT_TEXT,
+the original signature and statuses are kept in a backup file until restored), and a
 session-wide sweep at the start of each live run removes what a failed run left behind.
 
 The live credentials are read from the environment as it was when pytest started: the suite's
@@ -29,16 +33,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from platformdirs import user_cache_path
 
 from aligner.sandbox.google.common import GOOGLE_TOKEN
+from aligner.sandbox.microsoft.common import GRAPH_TOKEN
 from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import SLACK_TOKEN
 from aligner.vendors.google.errors import GoogleStatus
 from aligner.vendors.google.scopes import CALENDAR_EVENTS, GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC
 from aligner.vendors.google.settings import GoogleSettings
+from aligner.vendors.microsoft.errors import GraphRefused
+from aligner.vendors.microsoft.graph import Graph
+from aligner.vendors.microsoft.settings import DEFAULT_GRAPH_URL, MicrosoftSettings
 from aligner.vendors.slack.settings import SlackSettings
 
 # The environment before tests/conftest.py's autouse fixture empties it, test by test.
@@ -48,6 +57,7 @@ STARTUP_ENV = {
 LIVE_FLAG = "ALIGNER_LIVE"
 GOOGLE_VARIABLES = ("ALIGNER_GOOGLE_ACCESS_TOKEN", "ALIGNER_GOOGLE_CREDENTIALS")
 SLACK_VARIABLE = "ALIGNER_SLACK_TOKEN"
+GRAPH_VARIABLE = "ALIGNER_MICROSOFT_ACCESS_TOKEN"
 SURFACE = "contract"  # the label execute() puts on errors
 GOOGLE_SCOPES = (CALENDAR_EVENTS, GMAIL_SETTINGS_BASIC, GMAIL_COMPOSE)
 # How a live run recognises what it created (and a later run cleans up).
@@ -55,6 +65,11 @@ CONTRACT_PROP = "contractCheck"
 CONTRACT_TEXT = "contract-check"
 ID_PREFIX = "contract"  # base32hex: a–v and 0–9 only
 RUN = secrets.token_hex(4)
+# Outlook events' marks: string named properties in a property set of the contract tests' own
+# (never aligner's: a real aligner run must not take a contract event for one of its blocks).
+GRAPH_PROPERTY_SET = "{a4233f63-5131-4570-b24d-9fa22bd691a8}"
+GRAPH_CONTRACT_PROP = f"String {GRAPH_PROPERTY_SET} Name contractCheck"
+GRAPH_RUN_PROP = f"String {GRAPH_PROPERTY_SET} Name contractRun"
 BACKUP_DIR = user_cache_path("aligner-contract")
 
 TARGETS = ["sandbox", pytest.param("live", marks=pytest.mark.live)]
@@ -167,6 +182,50 @@ class SlackTarget:
         return slack_client(self.settings, token or self.token)
 
 
+@dataclass
+class GraphTarget:
+    """Microsoft Graph as aligner talks to it (`Graph` over httpx), on one target."""
+
+    name: str
+    base_url: str
+    token: str
+    sandbox: Sandbox | None = None
+    _clients: list[Graph] = field(default_factory=list)
+
+    @property
+    def live(self) -> bool:
+        return self.sandbox is None
+
+    def client(self, token: str | None = None) -> Graph:
+        """A Graph client as a surface gets one (closed when the test ends)."""
+        made = Graph(self.base_url, self.token if token is None else token, SURFACE)
+        self._clients.append(made)
+        return made
+
+    def close(self) -> None:
+        for made in self._clients:
+            made.close()
+        self._clients.clear()
+
+    def listed(self, path: str, params: dict[str, str], pages: int = 10) -> list[dict[str, Any]]:
+        """Every item of a Graph collection, following `@odata.nextLink` (on the same endpoint)."""
+        graph = self.client()
+        found: list[dict[str, Any]] = []
+        page: dict[str, str] | None = params
+        for _ in range(pages):
+            body = graph.get(path, page).json()
+            found += [item for item in body.get("value") or [] if isinstance(item, dict)]
+            link = str(body.get("@odata.nextLink") or "")
+            if not link.startswith(self.base_url):
+                break
+            path, page = link[len(self.base_url) :], None
+        return found
+
+    def delete_quietly(self, path: str) -> None:
+        with contextlib.suppress(GraphRefused):  # GraphNotFound: already gone
+            self.client().delete(path)
+
+
 # -- backups of what a live run changes in place (signature, status) -----------------------------
 
 
@@ -237,6 +296,22 @@ def live_slack() -> Iterator[SlackTarget]:
     sweep_slack(target)
 
 
+@pytest.fixture(scope="session")
+def live_graph() -> Iterator[GraphTarget]:
+    _skip_unless_live(GRAPH_VARIABLE)
+    settings = MicrosoftSettings(
+        graph_api_url=STARTUP_ENV.get("ALIGNER_GRAPH_API_URL", DEFAULT_GRAPH_URL)
+    )
+    target = GraphTarget("live", settings.graph_api_url, STARTUP_ENV[GRAPH_VARIABLE])
+    with pytest.MonkeyPatch.context() as patch:
+        _restore_proxies(patch)
+        sweep_graph(target)
+    yield target
+    with pytest.MonkeyPatch.context() as patch:
+        _restore_proxies(patch)
+        sweep_graph(target)
+
+
 def sweep_google(target: GoogleTarget) -> None:
     """Remove what an earlier (failed) live run left: marked events, marked drafts, a signature
     still changed (restored from its backup)."""
@@ -284,6 +359,46 @@ def sweep_slack(target: SlackTarget) -> None:
     drop_backup("slack-status")
 
 
+def graph_item(kind: str, item_id: str) -> str:
+    """An item's path ("me/events/{id}"); Graph ids are base64 and may need escaping."""
+    return f"me/{kind}/{quote(item_id, safe='')}"
+
+
+def sweep_graph(target: GraphTarget) -> None:
+    """Remove what an earlier (failed) live run left: events carrying GRAPH_CONTRACT_PROP,
+    drafts (and their deleted copies) whose subject starts with CONTRACT_TEXT, and a Teams
+    status message still changed (restored from its backup)."""
+    from aligner.surfaces.calendar.outlook_api import mark_filter
+    from aligner.surfaces.teams_status.surface import request_body
+
+    try:
+        events = target.listed(
+            "me/events",
+            {"$filter": mark_filter(GRAPH_CONTRACT_PROP, "1"), "$select": "id", "$top": "100"},
+        )
+        for event in events:
+            target.delete_quietly(graph_item("events", str(event["id"])))
+        for folder in ("drafts", "deleteditems"):
+            found = target.listed(
+                f"me/mailFolders/{folder}/messages", {"$select": "id,subject", "$top": "100"}
+            )
+            for message in found:
+                if not str(message.get("subject") or "").startswith(CONTRACT_TEXT):
+                    continue
+                path = graph_item("messages", str(message["id"]))
+                if folder == "drafts":
+                    target.delete_quietly(path)
+                else:  # https://learn.microsoft.com/en-us/graph/api/message-permanentdelete
+                    with contextlib.suppress(GraphRefused):
+                        target.client().post(f"{path}/permanentDelete")
+        original = load_backup("teams-status")
+        if original is not None:
+            target.client().post("me/presence/setStatusMessage", request_body(original))
+            drop_backup("teams-status")
+    finally:
+        target.close()
+
+
 # -- the parametrised targets --------------------------------------------------------------------
 
 
@@ -307,6 +422,19 @@ def slack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Sl
     sandbox: Sandbox = request.getfixturevalue("sandbox")
     settings = SlackSettings(slack_token=SLACK_TOKEN, slack_api_url=f"{sandbox.url}api/")
     return SlackTarget("sandbox", settings, SLACK_TOKEN, sandbox)
+
+
+@pytest.fixture(params=TARGETS)
+def graph(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphTarget]:
+    if request.param == "live":
+        live: GraphTarget = request.getfixturevalue("live_graph")
+        _restore_proxies(monkeypatch)
+        target = GraphTarget("live", live.base_url, live.token)
+    else:
+        sandbox: Sandbox = request.getfixturevalue("sandbox")
+        target = GraphTarget("sandbox", f"{sandbox.url}graph/v1.0/", GRAPH_TOKEN, sandbox)
+    yield target
+    target.close()
 
 
 def _restore_proxies(monkeypatch: pytest.MonkeyPatch) -> None:

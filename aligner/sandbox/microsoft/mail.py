@@ -404,7 +404,10 @@ class OutlookMailService(GraphService):
         if skip + top < len(items):
             query = {k: v[0] for k, v in request.query.items()}
             query["$skip"] = str(skip + top)
-            link = f"https://graph.microsoft.com/v1.0/{self.subpath(request)}?{urlencode(query)}"
+            # on the endpoint asked: "sending the URL value of the @odata.nextLink property to
+            # Microsoft Graph" retrieves the next page (https://learn.microsoft.com/en-us/graph/paging)
+            host = request.headers.get("host", "127.0.0.1")
+            link = f"http://{host}{request.path}?{urlencode(query)}"
             body["@odata.nextLink"] = link
         return Response(200, body)
 
