@@ -20,7 +20,7 @@ Exactly two calls, in Graph's own shapes:
   contentType "text" is supported (the resource page says so). The documentation does not say
   how to clear a message; what clients do, and what the sandbox honours, is an empty content.
   `timeZone` may be "UTC", an IANA name (the extra zones the dateTimeTimeZone page lists) or
-  one of the Windows names in WINDOWS_ZONES; anything else is 400.
+  a Windows time-zone id (aligner.vendors.microsoft.zones); anything else is 400.
 - Both need a work or school account ("Delegated (personal Microsoft account): Not
   supported"); the sandbox answers a personal account with 403 (see PERSONAL_ACCOUNT).
 - GET needs Presence.Read (or Presence.ReadWrite); setStatusMessage needs Presence.ReadWrite.
@@ -35,10 +35,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aligner.sandbox.http import Request, Response, Routed
 from aligner.sandbox.microsoft.common import GraphService, graph_json
+from aligner.vendors.microsoft.zones import zone_named
 
 MESSAGE_LIMIT = 280
 READ_SCOPES = ("Presence.Read", "Presence.ReadWrite", "Presence.Read.All")
@@ -47,26 +47,6 @@ PERSONAL_ACCOUNT = (
     "Presence is not supported for personal Microsoft accounts (MSA); "
     "a work or school account is required."
 )
-# A few Windows time zone ids (as in Graph's own examples) and the IANA zone each stands for.
-WINDOWS_ZONES = {
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Mountain Standard Time": "America/Denver",
-    "Central Standard Time": "America/Chicago",
-    "Eastern Standard Time": "America/New_York",
-    "GMT Standard Time": "Europe/London",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "India Standard Time": "Asia/Kolkata",
-    "Tokyo Standard Time": "Asia/Tokyo",
-}
-
-
-def zone_named(name: str) -> ZoneInfo | None:
-    name = WINDOWS_ZONES.get(name, name)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def graph_datetime(moment: datetime) -> str:

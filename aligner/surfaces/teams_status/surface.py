@@ -34,7 +34,6 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aligner.core.doctor import Check, fail, ok
 from aligner.core.model import Action, Change, Json, Record
@@ -48,6 +47,7 @@ from aligner.theme.schema import ThemeConfig
 from aligner.theme.templates import render
 from aligner.vendors.microsoft.account import MICROSOFT
 from aligner.vendors.microsoft.scopes import PRESENCE
+from aligner.vendors.microsoft.zones import zone_named
 
 if TYPE_CHECKING:
     from aligner.sandbox.seed import SandboxSeed
@@ -70,20 +70,6 @@ WORK_ACCOUNT = (
     "Microsoft account: run `aligner auth microsoft` with your work account, or set "
     "[teams] enabled = false"
 )
-# Windows time zone ids Graph may report an expiry in, and the IANA zone each stands for
-# (https://learn.microsoft.com/en-us/graph/api/resources/datetimetimezone); an unknown name is
-# read as UTC, the zone Graph reports presence expiries in.
-WINDOWS_ZONES = {
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Mountain Standard Time": "America/Denver",
-    "Central Standard Time": "America/Chicago",
-    "Eastern Standard Time": "America/New_York",
-    "GMT Standard Time": "Europe/London",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "India Standard Time": "Asia/Kolkata",
-    "Tokyo Standard Time": "Asia/Tokyo",
-}
 
 
 def iso(value: datetime | None) -> str | None:
@@ -94,10 +80,9 @@ def iso(value: datetime | None) -> str | None:
 
 
 def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(WINDOWS_ZONES.get(name, name))
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    """The zone of a Graph expiry (IANA or Windows id); an unknown name is read as UTC, the zone
+    Graph reports presence expiries in."""
+    return zone_named(name) or UTC
 
 
 def expiry_of(value: Any) -> str | None:

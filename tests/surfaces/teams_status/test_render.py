@@ -33,6 +33,10 @@ def test_the_template_renders_once(tmp_path: Path) -> None:
         ({"dateTime": "2026-12-03T19:00:00.0000000", "timeZone": "UTC"}, END),
         ({"dateTime": "2026-12-03T11:00:00", "timeZone": "Pacific Standard Time"}, END),
         ({"dateTime": "2026-12-03T11:00:00", "timeZone": "America/Los_Angeles"}, END),
+        # any Windows id, not only those in Graph's examples (CLDR's table, through tzlocal)
+        ({"dateTime": "2026-12-04T04:00:00", "timeZone": "Tokyo Standard Time"}, END),
+        ({"dateTime": "2026-12-03T13:00:00", "timeZone": "Central America Standard Time"}, END),
+        ({"dateTime": "2026-12-04T00:30:00", "timeZone": "India Standard Time"}, END),
         ({"dateTime": "9999-12-31T23:59:59.9999999", "timeZone": "UTC"}, None),  # "never"
         (None, None),
     ],
