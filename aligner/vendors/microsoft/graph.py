@@ -131,6 +131,7 @@ class Graph:
                 )
             if self._token is None:
                 self._token = self._token_source()
+            self.calls += 1  # under the lock: a surface's pool sends from several threads
             return self._client
 
     def _send(
@@ -145,7 +146,6 @@ class Graph:
 
         client = self._http()
         sent = {"Authorization": f"Bearer {self._token}", **(headers or {})}
-        self.calls += 1
         try:
             response = client.request(
                 method,
