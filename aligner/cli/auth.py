@@ -119,12 +119,12 @@ def _scopes(config: ThemeConfig | None, account: Account, *, required: bool) -> 
     scopes = account_scopes(config, account) if config is not None else []
     if required and not scopes:
         sections: Mapping[str, str] = {
-            cls.name: f"[{cls.name}]" for cls in REGISTRY if account in cls.accounts
+            cls.name: cls.enabling(account) for cls in REGISTRY if account in cls.accounts
         }
-        listed = list(sections.values())
+        listed = [f"`{text}`" for text in sections.values()]
         either = ", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
         raise ConfigError(
             f"auth {account.name}: no {account.title} surface is enabled in the theme; "
-            f"enable {either} first"
+            f"set {either} first"
         )
     return scopes

@@ -226,6 +226,11 @@ class Surface(ABC):
         return cls.scopes
 
     @classmethod
+    def enabling(cls, account: Account) -> str:
+        """What a theme file says so this surface acts as `account` (`aligner auth`'s hint)."""
+        return f"[{cls.name}] enabled = true"
+
+    @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
         return []
 

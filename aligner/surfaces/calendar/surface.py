@@ -97,6 +97,14 @@ class CalendarBlocks(Surface):
         return (CALENDARS,) if on_outlook(config) else (CALENDAR_EVENTS,)
 
     @classmethod
+    def enabling(cls, account: Account) -> str:
+        return (
+            '[calendar] provider = "microsoft"'
+            if account is MICROSOFT
+            else super().enabling(account)
+        )
+
+    @classmethod
     def check(cls, config: ThemeConfig) -> list[Finding]:
         return calendar_findings(config)
 

@@ -159,6 +159,10 @@ class InterviewNote(Surface):
         return MICROSOFT if note_section(config).provider == "outlook" else GOOGLE
 
     @classmethod
+    def enabling(cls, account: Account) -> str:
+        return '[note] provider = "outlook"' if account is MICROSOFT else super().enabling(account)
+
+    @classmethod
     def needed_scopes(cls, config: ThemeConfig) -> tuple[str, ...]:
         """Gmail: gmail.compose. Outlook: Mail.ReadWrite to draft and find the draft again, and
         Mail.Send only when the note is sent

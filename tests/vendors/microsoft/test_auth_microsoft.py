@@ -100,7 +100,14 @@ def test_no_enabled_microsoft_surface_is_refused_before_sign_in(
     result = run("auth", "microsoft")
 
     assert result.exit_code == 2
-    assert "no Microsoft 365 surface is enabled" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "no Microsoft 365 surface is enabled in the theme; set" in said
+    for setting in (
+        '`[calendar] provider = "microsoft"`',  # the key that moves a surface to Microsoft
+        '`[note] provider = "outlook"`',
+        "`[teams] enabled = true`",
+    ):
+        assert setting in said
     assert entra.device_requests == []
 
 
