@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -221,6 +222,15 @@ def _resolve(text: str, zone: ZoneInfo, anchor: datetime | None, field: str) -> 
         return parse_instant(text, zone, anchor)
     except TimeSpecError as exc:
         raise ValueError(f"{field}: {exc}") from exc
+
+
+def provider_named(value: object, meant: Mapping[str, str], section: str) -> object:
+    """A `provider` as written, or a ValueError naming the right value when the person wrote a
+    vendor's other name (`[calendar] provider = "outlook"` means "microsoft")."""
+    right = meant.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if right is not None and right != value:
+        raise ValueError(f'"{value}" is not a {section} provider: write provider = "{right}"')
+    return value
 
 
 def describe_validation_error(error: ValidationError) -> list[str]:

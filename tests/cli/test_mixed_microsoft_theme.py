@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from aligner.sandbox.server import Sandbox
 from tests.conftest import AFTER, BEFORE, DURING, REPO, SLACK_SECTION, Aligner, write_theme
 
@@ -115,3 +117,26 @@ def test_doctor_checks_the_microsoft_account_and_each_microsoft_surface(
         "✓ teams.presence:",
     ):
         assert line in result.output
+
+
+@pytest.mark.parametrize(
+    ("section", "line"),
+    [
+        (
+            '\n[calendar]\nenabled = true\nprovider = "outlook"\n',
+            'calendar.provider: "outlook" is not a calendar provider: write provider = "microsoft"',
+        ),
+        (
+            '\n[note]\nenabled = true\nprovider = "microsoft"\n',
+            'note.provider: "microsoft" is not a note provider: write provider = "outlook"',
+        ),
+    ],
+    ids=["calendar", "note"],
+)
+def test_a_vendors_other_name_as_provider_names_the_right_value(
+    env: dict[str, str], tmp_path: Path, section: str, line: str
+) -> None:
+    theme = write_theme(tmp_path / "theme.toml", section)
+    result = Aligner(env, theme)("validate")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [line]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from aligner.theme.schema import Section, TimeText, slugify
+from aligner.theme.schema import Section, TimeText, provider_named, slugify
 
 
 class CalendarBlock(Section):
@@ -37,3 +37,17 @@ class CalendarSection(Section):
     chat_status: Literal["doNotDisturb", "available"] = "doNotDisturb"
     visibility: Literal["default", "public", "private", "confidential"] = "private"
     blocks: tuple[CalendarBlock, ...] = ()
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _provider(cls, value: object) -> object:
+        return provider_named(
+            value,
+            {
+                "outlook": "microsoft",
+                "office365": "microsoft",
+                "gmail": "google",
+                "google": "google",
+            },
+            "calendar",
+        )

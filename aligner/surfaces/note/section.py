@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from aligner.theme.schema import Section, TimeText
+from aligner.theme.schema import Section, TimeText, provider_named
 
 
 class NoteSection(Section):
@@ -22,3 +22,17 @@ class NoteSection(Section):
     resend: bool = Field(default=False, json_schema_extra={"since": 2})
     # where the note is drafted and sent from: Gmail, or Outlook through Microsoft Graph
     provider: Literal["gmail", "outlook"] = Field(default="gmail", json_schema_extra={"since": 2})
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _provider(cls, value: object) -> object:
+        return provider_named(
+            value,
+            {
+                "microsoft": "outlook",
+                "office365": "outlook",
+                "google": "gmail",
+                "outlook": "outlook",
+            },
+            "note",
+        )
