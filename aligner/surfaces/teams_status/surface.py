@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 # it as the client's limit, not Graph's (confidence: medium). Longer text could be cut or
 # refused; validate refuses it first.
 MESSAGE_LIMIT = 280
+EMOJI_CODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")  # Slack's :name: form
 KEY = "status"
 PRESENCE_PATH = "me/presence"
 SET_PATH = "me/presence/setStatusMessage"
@@ -176,6 +177,24 @@ class TeamsStatus(Surface):
         except ConfigError as exc:
             return [Finding.from_problem(p) for p in exc.problems]
         findings = []
+        if not message.strip():
+            findings.append(
+                Finding(
+                    "teams.message",
+                    "renders to empty text: setting it would clear your Teams status message; "
+                    "write a message, or set [teams] enabled = false",
+                )
+            )
+        code = EMOJI_CODE.search(message)
+        if code:
+            findings.append(
+                Finding(
+                    "teams.message",
+                    f"{code.group(0)} is a Slack emoji code: Teams shows it as typed (a status "
+                    "message is plain text; paste the emoji itself)",
+                    "warning",
+                )
+            )
         if len(message) > MESSAGE_LIMIT:
             findings.append(
                 Finding(

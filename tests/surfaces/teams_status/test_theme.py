@@ -40,6 +40,24 @@ def test_the_limit_counts_the_rendered_text(
     assert out.startswith("2|") and "renders to 281 characters" in out
 
 
+def test_an_empty_message_is_refused_rather_than_clearing_the_status(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    out = validate(env, tmp_path, sandbox, "  ")
+    assert out.startswith("2|")
+    assert "teams.message: renders to empty text: setting it would clear your Teams status" in out
+
+
+def test_a_slack_emoji_code_is_a_warning_because_teams_shows_it_as_typed(
+    env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    out = validate(env, tmp_path, sandbox, ":rocket: {{ theme.name }}")
+    assert out.startswith("0|")
+    assert "warning: teams.message: :rocket: is a Slack emoji code" in out
+    assert validate(env, tmp_path, sandbox, "ratio 3:2, at 10:30").startswith("0|")
+    assert "emoji code" not in validate(env, tmp_path, sandbox, "ratio 3:2, at 10:30")
+
+
 def test_an_unknown_name_in_the_template_names_the_field(
     env: dict[str, str], tmp_path: Path, sandbox: Sandbox
 ) -> None:
