@@ -32,6 +32,10 @@ class Check:
     detail: str
     remedy: str = ""
 
+    def __post_init__(self) -> None:
+        if self.remedy and self.remedy.strip(" .") in self.detail:  # said once is enough
+            object.__setattr__(self, "remedy", "")
+
     @property
     def failed(self) -> bool:
         return self.status == "fail"

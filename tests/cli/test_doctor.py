@@ -227,3 +227,17 @@ def test_a_grant_that_testing_status_would_expire_is_warned_about(
         assert line.startswith("✓"), line
     else:
         assert line.startswith("!") and warned in line and "Publish app" in line, line
+
+
+def test_a_remedy_the_detail_already_gives_is_not_said_twice() -> None:
+    from aligner.core.doctor import Check
+
+    said = Check(
+        "calendar.works",
+        "fail",
+        "no Microsoft credentials: run `aligner auth microsoft` (or set a token)",
+        "run `aligner auth microsoft`",
+    )
+    assert said.remedy == ""
+    other = Check("calendar.works", "fail", "refused", "run `aligner auth microsoft`")
+    assert other.remedy == "run `aligner auth microsoft`"
