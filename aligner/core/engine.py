@@ -21,6 +21,7 @@ from aligner.core.model import (
 )
 from aligner.errors import AuthError, ConfigError, SurfaceError
 from aligner.state.store import PENDING, Store
+from aligner.surfaces import by_name
 from aligner.surfaces.base import DiffContext, Surface
 from aligner.theme.schema import ThemeConfig
 
@@ -83,8 +84,8 @@ class Engine:
         self, name: str, now: datetime, force: bool, revert: bool, adopt_account: bool
     ) -> SurfacePlan:
         surface = self.surfaces[name]
-        if isinstance(surface, SurfaceError):
-            return SurfacePlan(name, name, error=str(surface))
+        if isinstance(surface, SurfaceError):  # it could not connect: named as the theme has it
+            return SurfacePlan(name, self._title(name), error=str(surface))
         try:
             records = self.store.records(name)
             off = revert or not surface.enabled(self.config)
@@ -112,6 +113,12 @@ class Engine:
         except (SurfaceError, ConfigError) as exc:
             return SurfacePlan(name, surface.title, error=str(exc))
         return SurfacePlan(name, surface.title, tuple(changes), account=found, adopted=adopted)
+
+    def _title(self, name: str) -> str:
+        try:
+            return by_name(name).title_for(self.config)
+        except KeyError:  # not a registered surface (a test double)
+            return name
 
     def _desired(self, surface: Surface, now: datetime, *, giving_back: bool) -> dict[str, Json]:
         """Giving back needs no rendering: a theme that no longer renders cannot block it."""

@@ -84,19 +84,19 @@ def closing_line(plan: Plan) -> str:
     count = len(plan.changes)
     conflicts = sum(1 for c in plan.notices if c.is_conflict)
     needs_you = f"; {conflicts} conflict{'s' if conflicts != 1 else ''} left for you (see above)"
+    failed = len(plan.errors)
+    broke = f"{failed} surface{'s' if failed != 1 else ''} failed (see above)"
     if count:
         return (
             f"{count} change{'s' if count != 1 else ''} pending"
             + (needs_you if conflicts else "")
+            + (f"; {broke}" if failed else "")
             + "."
         )
     if conflicts:
         return "No changes to make" + needs_you + "."
-    if plan.errors:
-        failed = len(plan.errors)
-        return (
-            f"No changes planned; {failed} surface{'s' if failed != 1 else ''} failed (see above)."
-        )
+    if failed:
+        return f"No changes planned; {broke}."
     return "No changes: every surface already shows what it should."
 
 

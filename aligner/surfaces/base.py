@@ -226,6 +226,11 @@ class Surface(ABC):
         return cls.scopes
 
     @classmethod
+    def title_for(cls, config: ThemeConfig) -> str:
+        """How plans name this surface for this theme (e.g. after its provider)."""
+        return cls.title
+
+    @classmethod
     def enabling(cls, account: Account) -> str:
         """What a theme file says so this surface acts as `account` (`aligner auth`'s hint)."""
         return f"[{cls.name}] enabled = true"

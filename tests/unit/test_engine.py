@@ -138,3 +138,19 @@ def test_connection_errors_are_reported_per_surface(store: Store) -> None:
     plan = eng.plan(DURING)
     assert plan.errors == {"absent": "no token"}
     assert len(plan.changes) == 1
+
+
+def test_a_surface_that_could_not_connect_keeps_its_title_and_counts_as_failed(
+    store: Store,
+) -> None:
+    from aligner.render.text import closing_line
+
+    eng = Engine(
+        CONFIG,
+        {"memory": MemorySurface("memory"), "slack": AuthError("no token", "slack")},
+        store,
+    )
+    plan = eng.plan(DURING)
+    (failed,) = [p for p in plan.surfaces if p.surface == "slack"]
+    assert failed.title == "Slack status"  # not its internal name
+    assert closing_line(plan) == "1 change pending; 1 surface failed (see above)."

@@ -45,6 +45,7 @@ from aligner.surfaces.calendar.events import (
     on_outlook,
     view_of,
 )
+from aligner.surfaces.calendar.outlook_events import TITLE as OUTLOOK_TITLE
 from aligner.surfaces.calendar.section import CalendarSection
 from aligner.theme.schema import ThemeConfig
 from aligner.vendors.google.account import GOOGLE
@@ -95,6 +96,10 @@ class CalendarBlocks(Surface):
     @classmethod
     def needed_scopes(cls, config: ThemeConfig) -> tuple[str, ...]:
         return (CALENDARS,) if on_outlook(config) else (CALENDAR_EVENTS,)
+
+    @classmethod
+    def title_for(cls, config: ThemeConfig) -> str:
+        return OUTLOOK_TITLE if on_outlook(config) else cls.title
 
     @classmethod
     def enabling(cls, account: Account) -> str:
