@@ -8,7 +8,7 @@ A block *view* is the JSON value plans compare, the store keeps and the journal 
 A view read from Google also carries "id", "status", "etag", "updated", "theme", "block" and
 "mark": the private extended properties that mark the event as one of aligner's blocks.
 
-The marks are neutral (issue 12 §3, discretion): the mark is `kind=time-block`, and the theme
+The marks are neutral (issue 12 §3, discretion): the mark is `tag=time-block`, and the theme
 and the block are opaque keyed hashes (`theme_token`, `block_token`), so nothing aligner keeps
 on a calendar names the tool or carries the theme id, a block id or the company they may name.
 A block is recognised by computing the hash of the theme key and each candidate block key and
@@ -37,7 +37,7 @@ from aligner.theme.timespec import duration_length
 
 NAME = "calendar"  # the surface, and its theme-file section
 FOCUS, BUSY = "focusTime", "default"
-MARK_NAME, MARK_VALUE = "kind", "time-block"
+MARK_NAME, MARK_VALUE = "tag", "time-block"
 MARK = f"{MARK_NAME}={MARK_VALUE}"  # the events.list filter that finds every block aligner owns
 THEME_PROP, BLOCK_PROP = "set", "key"  # values: theme_token, block_token (opaque)
 MARK_VERSION = 2  # a view's "mark" when the event carries the neutral marks

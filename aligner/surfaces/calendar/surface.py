@@ -2,7 +2,7 @@
 
 Items are the theme's `[[calendar.blocks]]`, keyed by block id. Each block is one event with a
 deterministic base32hex id (from the theme id, the block id and the event type) and neutral
-private extended properties that mark it as a block: `kind=time-block` and opaque keyed hashes of
+private extended properties that mark it as a block: `tag=time-block` and opaque keyed hashes of
 the theme and the block (events.py), so nothing on the calendar names aligner, the theme or the
 company. One `events.list` filtered on that mark (deleted events included) reads every block
 aligner owns; a block is the event whose hash matches the theme key and its block key, or the
