@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from aligner.core.model import Record
 from aligner.sandbox.server import Sandbox
 from aligner.state.store import Store
 from aligner.surfaces.calendar.events import (
@@ -183,4 +184,26 @@ def test_view_of_reads_both_marks_as_the_same_opaque_tokens() -> None:
     assert legacy["mark"] == 1 and legacy["theme"] and legacy["block"]
     assert "acme" not in str(legacy["theme"]) + str(legacy["block"])
     assert view_of(body)["block"] is None
-    assert legacy_possible({}) is False
+
+
+def record(applied: Any, state: str = "active", **extra: Any) -> Record:
+    return Record("calendar", "k", None, applied, state, extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("records", "possible"),
+    [
+        ({}, False),  # a fresh theme
+        ({"k": record({"id": "x", "mark": 2})}, False),
+        ({"k": record({"id": "x", "theme": "t", "block": "k"})}, True),  # an earlier release's
+        ({"k": record({"id": "x"}, "released")}, False),  # history: never looked at again
+        ({"k": record({"id": "x"}, "restored")}, False),  # given back
+        ({"k": record(None, pending={"op": "write", "mark": 2})}, False),
+        ({"k": record(None, pending={"op": "write"})}, True),  # an earlier release's write
+        ({"_account": record(None, "restored", focus_time={})}, False),
+    ],
+)
+def test_the_old_mark_is_listed_only_while_a_record_may_point_at_an_old_event(
+    records: dict[str, Record], possible: bool
+) -> None:
+    assert legacy_possible(records) is possible
