@@ -34,7 +34,7 @@ from aligner.sandbox.google.gmail.settings import (
 from aligner.sandbox.seed import SANDBOX_ENV
 from aligner.sandbox.server import Sandbox
 from aligner.sandbox.slack.service import USER_ID, SlackService
-from aligner.surfaces.calendar.events import BLOCK_PROP, THEME_PROP
+from aligner.surfaces.calendar.events import BLOCK_PROP, block_token
 from tests.conftest import Aligner
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,7 +182,7 @@ class World:
         return [
             e
             for e in self.calendar.events(deleted=deleted)
-            if _private(e).get(THEME_PROP) == THEME_KEY and _private(e).get(BLOCK_PROP) == key
+            if _private(e).get(BLOCK_PROP) == block_token(THEME_KEY, key)
         ]
 
     def live_block(self, key: str) -> dict[str, Any] | None:

@@ -142,6 +142,21 @@ def test_etag_changes_on_every_write(google: Any, sandbox: Sandbox) -> None:
     assert len(set(tags)) == 4
 
 
+def test_patch_merges_private_properties_whatever_their_names(google: Any) -> None:
+    """Patch semantics merge nested objects; only the resource's own read-only fields (such as
+    its `kind`) are ignored, not a private property that happens to share a name."""
+    google.insert(calendarId="primary", body=block()).execute()
+    props = {"extendedProperties": {"private": {"kind": "x", "etag": "y"}}}
+    patched = google.patch(calendarId="primary", eventId="blockaaaa1", body=props).execute()
+    assert patched["extendedProperties"]["private"] == {
+        "aligner": "calendar-block",
+        "alignerBlock": "a",
+        "kind": "x",
+        "etag": "y",
+    }
+    assert patched["kind"] == "calendar#event"
+
+
 def test_patch_brings_a_cancelled_event_back_but_cannot_change_its_type(google: Any) -> None:
     google.insert(calendarId="primary", body=block()).execute()
     google.delete(calendarId="primary", eventId="blockaaaa1").execute()

@@ -20,7 +20,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from aligner.errors import PermanentError
-from aligner.surfaces.calendar.events import MARK, FocusTimeRefused, same, view_of
+from aligner.surfaces.calendar.events import (
+    LEGACY_MARK,
+    MARK,
+    FocusTimeRefused,
+    same,
+    view_of,
+)
 from aligner.vendors.google.client import execute
 from aligner.vendors.google.errors import GoogleStatus
 from aligner.vendors.google.scopes import CALENDAR_EVENTS
@@ -82,14 +88,24 @@ class CalendarApi:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def owned(self, calendar_id: str) -> Iterator[Event]:
-        """Every event aligner marked on this calendar, deleted ones included (one call a page)."""
+    def owned(self, calendar_id: str, *, legacy: bool = False) -> Iterator[Event]:
+        """Every event aligner marked on this calendar, deleted ones included (one call a page);
+        with `legacy`, also those marked the way releases before the neutral marks did (one
+        more list), each event once."""
+        seen: set[str] = set()
+        for mark in (MARK, LEGACY_MARK) if legacy else (MARK,):
+            for event in self._listed(calendar_id, mark):
+                if event.get("id") not in seen:
+                    seen.add(str(event.get("id")))
+                    yield event
+
+    def _listed(self, calendar_id: str, mark: str) -> Iterator[Event]:
         token: str | None = None
         while True:
             page = self._run(
                 self.events.list(
                     calendarId=calendar_id,
-                    privateExtendedProperty=[MARK],
+                    privateExtendedProperty=[mark],
                     showDeleted=True,
                     maxResults=PAGE_SIZE,
                     pageToken=token,

@@ -5,8 +5,19 @@ A block *view* is the JSON value plans compare, the store keeps and the journal 
     {"type": "focusTime" | "default", "title", "description", "start", "end" (UTC, ...Z),
      "visibility", "transparency", "focus": {autoDeclineMode, declineMessage, chatStatus} | None}
 
-A view read from Google also carries "id", "status", "etag", "updated", "theme" and "block"
-(the last two from the private extended properties that mark the event as aligner's).
+A view read from Google also carries "id", "status", "etag", "updated", "theme", "block" and
+"mark": the private extended properties that mark the event as one of aligner's blocks.
+
+The marks are neutral (issue 12 §3, discretion): the mark is `tag=time-block`, and the theme
+and the block are opaque keyed hashes (`theme_token`, `block_token`), so nothing aligner keeps
+on a calendar names the tool or carries the theme id, a block id or the company they may name.
+A block is recognised by computing the hash of the theme key and each candidate block key and
+comparing (`_event_for` in surface.py).
+
+Releases before this one marked blocks in clear text (`aligner=calendar-block`, `alignerTheme`,
+`alignerBlock`: the LEGACY_* names). `view_of` still reads them, turning them into the same
+opaque tokens, with "mark" set to LEGACY_MARK_VERSION instead of MARK_VERSION; see
+`legacy_possible` for when the surface still lists them.
 """
 
 from __future__ import annotations
@@ -26,9 +37,16 @@ from aligner.theme.timespec import duration_length
 
 NAME = "calendar"  # the surface, and its theme-file section
 FOCUS, BUSY = "focusTime", "default"
-MARK_NAME, MARK_VALUE = "aligner", "calendar-block"
+MARK_NAME, MARK_VALUE = "tag", "time-block"
 MARK = f"{MARK_NAME}={MARK_VALUE}"  # the events.list filter that finds every block aligner owns
-THEME_PROP, BLOCK_PROP = "alignerTheme", "alignerBlock"
+THEME_PROP, BLOCK_PROP = "set", "key"  # values: theme_token, block_token (opaque)
+MARK_VERSION = 2  # a view's "mark" when the event carries the neutral marks
+# How releases before the neutral marks marked a block (read, never written again).
+LEGACY_MARK_NAME, LEGACY_MARK_VALUE = "aligner", "calendar-block"
+LEGACY_MARK = f"{LEGACY_MARK_NAME}={LEGACY_MARK_VALUE}"
+LEGACY_THEME_PROP, LEGACY_BLOCK_PROP = "alignerTheme", "alignerBlock"
+LEGACY_MARK_VERSION = 1
+_TOKEN_KEY = b"calendar block"
 MANAGED = ("type", "title", "description", "start", "end", "visibility", "transparency", "focus")
 PRIVATE = {"private", "confidential"}  # "confidential" is Google's legacy name for private
 
@@ -38,6 +56,20 @@ def event_id(theme_key: str, block_key: str, kind: str, generation: int = 0) -> 
     digest = hashlib.sha256(f"aligner\0{theme_key}\0{block_key}\0{kind}".encode()).digest()
     text = base64.b32hexencode(digest[:20]).decode("ascii").lower().rstrip("=")
     return text + (f"g{generation}" if generation else "")
+
+
+def _keyed(text: str, size: int) -> str:
+    return hashlib.blake2b(text.encode(), key=_TOKEN_KEY, digest_size=size).hexdigest()
+
+
+def theme_token(theme_key: str) -> str:
+    """The theme as the calendar sees it: eight hex digits, no word of the theme or company."""
+    return _keyed(f"theme\0{theme_key}", 4)
+
+
+def block_token(theme_key: str, block_key: str) -> str:
+    """The block (of this theme) as the calendar sees it: twelve opaque hex digits."""
+    return _keyed(f"block\0{theme_key}\0{block_key}", 6)
 
 
 def utc_text(moment: datetime) -> str:
@@ -123,8 +155,10 @@ def is_live(view: Json) -> bool:
 
 
 def view_of(event: dict[str, Any]) -> dict[str, Json]:
-    """Normalise an API event: defaults filled in, times as UTC instants."""
+    """Normalise an API event: defaults filled in, times as UTC instants, the marks (neutral
+    or legacy) as opaque theme and block tokens."""
     private = (event.get("extendedProperties") or {}).get("private") or {}
+    theme, block, mark = _marks(private)
     kind = event.get("eventType") or BUSY
     props = event.get("focusTimeProperties") or {}
     return {
@@ -132,8 +166,9 @@ def view_of(event: dict[str, Any]) -> dict[str, Json]:
         "status": event.get("status") or "confirmed",
         "etag": event.get("etag"),
         "updated": event.get("updated"),
-        "theme": private.get(THEME_PROP),
-        "block": private.get(BLOCK_PROP),
+        "theme": theme,
+        "block": block,
+        "mark": mark,
         "type": kind,
         "title": event.get("summary") or "",
         "description": event.get("description") or "",
@@ -151,6 +186,17 @@ def view_of(event: dict[str, Any]) -> dict[str, Json]:
     }
 
 
+def _marks(private: Mapping[str, Any]) -> tuple[str | None, str | None, int | None]:
+    """(theme token, block token, mark version) of an event's private properties."""
+    if private.get(MARK_NAME) == MARK_VALUE and private.get(BLOCK_PROP):
+        theme = private.get(THEME_PROP)
+        return (str(theme) if theme else None), str(private[BLOCK_PROP]), MARK_VERSION
+    theme, block = private.get(LEGACY_THEME_PROP), private.get(LEGACY_BLOCK_PROP)
+    if private.get(LEGACY_MARK_NAME) == LEGACY_MARK_VALUE and theme and block:
+        return theme_token(str(theme)), block_token(str(theme), str(block)), LEGACY_MARK_VERSION
+    return None, None, None
+
+
 def _instant_text(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
@@ -166,7 +212,8 @@ def _instant_text(value: Any) -> str | None:
 
 
 def event_body(view: Json, config: ThemeConfig, block_key: str) -> dict[str, Any]:
-    """The Event resource for a view: timed, opaque, no attendees, marked as aligner's."""
+    """The Event resource for a view: timed, opaque, no attendees, marked (neutrally, see the
+    module's docstring) as one of aligner's blocks."""
     zone = config.theme.timezone
     body: dict[str, Any] = {
         "summary": view["title"],
@@ -179,8 +226,8 @@ def event_body(view: Json, config: ThemeConfig, block_key: str) -> dict[str, Any
         "extendedProperties": {
             "private": {
                 MARK_NAME: MARK_VALUE,
-                THEME_PROP: config.theme.key,
-                BLOCK_PROP: block_key,
+                THEME_PROP: theme_token(config.theme.key),
+                BLOCK_PROP: block_token(config.theme.key, block_key),
             }
         },
     }

@@ -82,7 +82,7 @@ class OutlookApi:
         yield from self._listed(mark_filter(MARK_ID, MARK_VALUE))
 
     def find(self, key: str) -> list[Event]:
-        """The events marked as block `key` ("<theme>/<block>")."""
+        """The events marked as block `key` (its opaque token, `key_value`)."""
         return list(self._listed(mark_filter(KEY_ID, key)))
 
     def _listed(self, where: str) -> Iterator[Event]:

@@ -13,8 +13,10 @@ Ownership is marked with two single-value extended properties in a property set 
 own (https://learn.microsoft.com/en-us/graph/api/resources/extended-properties-overview): MARK,
 whose constant value lets one filtered list find every block
 (https://learn.microsoft.com/en-us/graph/api/singlevaluelegacyextendedproperty-get), and KEY,
-"<theme id>/<block id>", read back with `$expand`. Their names are neutral: what Outlook keeps
-on a person's calendar does not name aligner.
+the block's opaque token (`block_token` of the theme id and the block id, as on Google), read
+back with `$expand` and matched against the token of each block key. Their names and values are
+neutral: what Outlook keeps on a person's calendar names neither aligner, the theme, a block nor
+the company.
 
 Times go out in UTC (`timeZone: "UTC"`): Graph's create and update "might not support all
 dateTimeTimeZone time zones" (https://learn.microsoft.com/en-us/graph/api/resources/datetimetimezone),
@@ -30,7 +32,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aligner.core.model import Json
-from aligner.surfaces.calendar.events import BUSY, PRIVATE, as_busy, utc_text
+from aligner.surfaces.calendar.events import (
+    BUSY,
+    MARK_VERSION,
+    PRIVATE,
+    as_busy,
+    block_token,
+    utc_text,
+)
 from aligner.theme.schema import ThemeConfig
 
 TITLE = "Outlook calendar blocks"  # the surface's title when the provider is Microsoft
@@ -55,7 +64,8 @@ def outlook_view(view: Json) -> dict[str, Json]:
 
 
 def key_value(theme_key: str, block_key: str) -> str:
-    return f"{theme_key}/{block_key}"
+    """KEY's value: the block's opaque token (no theme id, block id or company in it)."""
+    return block_token(theme_key, block_key)
 
 
 def transaction_id(theme_key: str, block_key: str, generation: int) -> str:
@@ -100,20 +110,21 @@ def patch_body(view: Json) -> dict[str, Any]:
 
 
 def outlook_view_of(event: dict[str, Any]) -> dict[str, Json]:
-    """A Graph event as a block view (times as UTC instants, the marks as theme and block)."""
+    """A Graph event as a block view (times as UTC instants, KEY as the opaque "block" token that
+    `_event_for` matches; Outlook blocks carry no separate theme token)."""
     key = ""
     for prop in event.get("singleValueExtendedProperties") or []:
         if isinstance(prop, dict) and prop.get("id") == KEY_ID:
             key = str(prop.get("value") or "")
-    theme, _, block = key.partition("/")
     body = event.get("body") or {}
     return {
         "id": event.get("id"),
         "status": "cancelled" if event.get("isCancelled") else "confirmed",
         "etag": event.get("@odata.etag"),
         "updated": event.get("lastModifiedDateTime"),
-        "theme": theme or None,
-        "block": block or None,
+        "theme": None,
+        "block": key or None,
+        "mark": MARK_VERSION if key else None,
         "type": BUSY,
         "title": event.get("subject") or "",
         "description": str(body.get("content") or "").strip(),

@@ -1,11 +1,23 @@
 """Google Calendar focus-time blocks for the prep day, idempotent, never duplicated.
 
 Items are the theme's `[[calendar.blocks]]`, keyed by block id. Each block is one event with a
-deterministic base32hex id (from the theme id, the block id and the event type) and private
-extended properties that mark it as aligner's; one `events.list` filtered on that mark (deleted
-events included) reads every block aligner owns. Blocks are created on the first apply at any time
-before they start; a block that has started is left as it is. See `calendar_diff` for the rules
-and `calendar_api` for the calls.
+deterministic base32hex id (from the theme id, the block id and the event type) and neutral
+private extended properties that mark it as a block: `tag=time-block` and opaque keyed hashes of
+the theme and the block (events.py), so nothing on the calendar names aligner, the theme or the
+company. One `events.list` filtered on that mark (deleted events included) reads every block
+aligner owns; a block is the event whose hash matches the theme key and its block key, or the
+event aligner last wrote for it.
+
+Blocks created by releases before the neutral marks carry `aligner=calendar-block` and the theme
+and block ids in clear text. They are still found, owned, updated and given back: while the store
+holds a record that may point at such an event (`legacy_possible`: an active record, or one with
+a write in flight, whose stored value lacks the neutral mark's version), `read` also lists that
+old mark (one more call). Once every such record is written again, given back or released, no run
+makes that call. A legacy event keeps its old marks until aligner gives it back (an update adds
+the neutral ones beside them: Google's patch merges extended properties).
+
+Blocks are created on the first apply at any time before they start; a block that has started
+is left as it is. See `calendar_diff` for the rules and `calendar_api` for the calls.
 
 With `[calendar] provider = "microsoft"` `connect` returns `OutlookBlocks` (outlook.py): the
 same blocks and rules on Outlook through Microsoft Graph; the pure classmethods here serve both.
@@ -31,9 +43,11 @@ from aligner.surfaces.calendar.diff import BlockPlanner, BlockWrite
 from aligner.surfaces.calendar.events import (
     BUSY,
     FOCUS,
+    MARK_VERSION,
     NAME,
     FocusTimeRefused,
     as_busy,
+    block_token,
     block_view,
     calendar_section,
     describe,
@@ -209,7 +223,8 @@ class CalendarBlocks(Surface):
         """One events.list: each block's event (live preferred), None where there is none."""
         calendar_id = calendar_section(config).calendar_id
         try:
-            events = [view_of(e) for e in self.api.owned(calendar_id)]
+            legacy = legacy_possible(records)
+            events = [view_of(e) for e in self.api.owned(calendar_id, legacy=legacy)]
         finally:
             self.api.close()
         summary = getattr(self.api, "summary", None)
@@ -336,7 +351,8 @@ class CalendarBlocks(Surface):
 
     @staticmethod
     def _pending(ledger: Ledger, key: str, view: Json) -> None:
-        ledger.save_extra(key, {"pending": {"op": "write", "view": managed(view)}})
+        pending = {"op": "write", "view": managed(view), "mark": MARK_VERSION}
+        ledger.save_extra(key, {"pending": pending})
 
 
 def _write_of(change: Change) -> BlockWrite:
@@ -349,18 +365,35 @@ def _ids(config: ThemeConfig, key: str, kind: str) -> list[str]:
     return [event_id(config.theme.key, key, kind, g) for g in range(GENERATIONS)]
 
 
+def legacy_possible(records: Mapping[str, Record]) -> bool:
+    """Whether an event marked the way releases before the neutral marks did may still be one
+    aligner looks after: a record that is active or has a write in flight, and whose stored
+    value (or, with none yet, whose write in flight) was not made with the neutral marks."""
+    for key, record in records.items():
+        if key.startswith("_"):
+            continue
+        pending = record.extra.get("pending") or {}
+        if not record.active and not pending:
+            continue
+        applied = record.applied
+        if isinstance(applied, dict) and applied.get("mark") == MARK_VERSION:
+            continue
+        if applied is None and pending.get("mark") == MARK_VERSION:
+            continue
+        return True
+    return False
+
+
 def _event_for(
     key: str, events: list[dict[str, Json]], theme_key: str, record: Record | None
 ) -> Json:
-    """The event that is this block: the one aligner last wrote, else one marked with its key."""
+    """The event that is this block: the one aligner last wrote, else one marked with its
+    opaque block token (computed from the theme key and this block key: the token holds both)."""
     known = set()
     if record is not None and isinstance(record.applied, dict):
         known.add(record.applied.get("id"))
-    mine = [
-        e
-        for e in events
-        if e["id"] in known or (e.get("theme") == theme_key and e.get("block") == key)
-    ]
+    token = block_token(theme_key, key)
+    mine = [e for e in events if e["id"] in known or e.get("block") == token]
     mine.sort(key=lambda e: (not is_live(e), e["id"] not in known))
     return mine[0] if mine else None
 

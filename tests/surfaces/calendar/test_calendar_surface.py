@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from aligner.sandbox.server import Sandbox
+from aligner.surfaces.calendar.events import BLOCK_PROP
 from tests.conftest import BEFORE, Aligner, flat, write_theme
+from tests.surfaces.calendar.marks import google_block_key, key_of_token
 
 NO_SLACK = """
 [slack]
@@ -78,9 +80,9 @@ def blocks(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
     """aligner's live events, by block id."""
     found = {}
     for event in events(sandbox):
-        private = (event.get("extendedProperties") or {}).get("private") or {}
-        if "alignerBlock" in private:
-            found[private["alignerBlock"]] = event
+        key = google_block_key(event)
+        if key is not None:
+            found[key] = event
     return found
 
 
@@ -362,7 +364,7 @@ def test_changing_the_event_type_deletes_and_creates(
             i
             for i, (op, _, body) in enumerate(order)
             if op == "calendar.events.insert"
-            and body["extendedProperties"]["private"]["alignerBlock"] == key
+            and key_of_token(body["extendedProperties"]["private"][BLOCK_PROP]) == key
         )
         assert deleted < created, key
     found = blocks(sandbox)

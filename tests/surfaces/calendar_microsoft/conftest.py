@@ -12,6 +12,7 @@ from aligner.sandbox.microsoft.calendar import OutlookCalendarService
 from aligner.sandbox.server import LoggedRequest, Sandbox
 from aligner.surfaces.calendar.outlook_events import KEY_ID, MARK_ID
 from tests.conftest import write_theme
+from tests.surfaces.calendar.marks import key_of_token
 from tests.surfaces.calendar.test_calendar_surface import BLOCKS, NO_SLACK
 
 OUTLOOK = """
@@ -48,7 +49,7 @@ def blocks(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
     for event in outlook(sandbox).all_events():
         key = prop(event, KEY_ID)
         if key and prop(event, MARK_ID):
-            found[key.split("/", 1)[1]] = event
+            found[key_of_token(key)] = event
     return found
 
 

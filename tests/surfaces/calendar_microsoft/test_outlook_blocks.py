@@ -13,6 +13,7 @@ import pytest
 from aligner.core.accounts import recorded
 from aligner.sandbox.server import Sandbox
 from aligner.state.store import Store
+from aligner.surfaces.calendar.events import block_token
 from aligner.surfaces.calendar.outlook_events import KEY_ID, MARK_ID, MARK_VALUE
 from tests.conftest import BEFORE, Aligner, flat
 from tests.surfaces.calendar.test_calendar_surface import BETWEEN, BLOCKS, STARTS
@@ -40,7 +41,7 @@ def test_first_apply_creates_each_block_once_as_a_private_busy_event(
         assert event["sensitivity"] == "private"
         assert event["attendees"] == []
         assert prop(event, MARK_ID) == MARK_VALUE
-        assert prop(event, KEY_ID) == f"inference/{key}"
+        assert prop(event, KEY_ID) == block_token("inference", key)
     assert found["data-refresh"]["body"] == {
         "contentType": "text",
         "content": "Re-check 28 ms → 19 ms (−32%)",

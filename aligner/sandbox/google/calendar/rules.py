@@ -231,9 +231,14 @@ def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     purpose: `start`/`end` are replaced whole rather than merged, so a timed event can become
     all-day (a merge would keep a stale `dateTime` beside the new `date`).
     """
+    return _merged(base, patch, top=True)
+
+
+def _merged(base: dict[str, Any], patch: dict[str, Any], *, top: bool) -> dict[str, Any]:
+    """Read-only fields are the resource's own (a private property may be called "kind")."""
     result = dict(base)
     for key, value in patch.items():
-        if key in READ_ONLY:
+        if top and key in READ_ONLY:
             continue
         if (
             isinstance(value, dict)
@@ -244,7 +249,7 @@ def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
                 "end",
             )
         ):
-            result[key] = merged(result[key], value)
+            result[key] = _merged(result[key], value, top=False)
         else:
             result[key] = value
     return result
