@@ -51,11 +51,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from aligner.sandbox.http import Request, Response, Routed
 from aligner.sandbox.microsoft.common import GraphDirectory, GraphService, graph_json
 from aligner.sandbox.server import Clock
+from aligner.vendors.microsoft.zones import zone_named
 
 READ = ("Calendars.Read", "Calendars.ReadWrite")
 WRITE = ("Calendars.ReadWrite",)
@@ -390,11 +391,8 @@ def _as_utc(value: dict[str, Any]) -> dict[str, Any]:
     """A dateTimeTimeZone as Graph returns it by default: in UTC, seven fractional digits."""
     text = str(value.get("dateTime") or "")
     moment = datetime.fromisoformat(text.replace("Z", "+00:00")[:26].rstrip("."))
-    if moment.tzinfo is None:
-        try:
-            zone = ZoneInfo(str(value.get("timeZone") or "UTC"))
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
+    if moment.tzinfo is None:  # an IANA name or a Windows id, as Graph accepts
+        zone = zone_named(str(value.get("timeZone") or "UTC")) or ZoneInfo("UTC")
         moment = moment.replace(tzinfo=zone)
     utc = moment.astimezone(UTC)
     return {"dateTime": utc.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}

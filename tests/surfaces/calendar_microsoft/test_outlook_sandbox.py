@@ -89,3 +89,15 @@ def test_tokens_are_checked(sandbox: Sandbox, graph: Any) -> None:
     assert httpx.get(f"{sandbox.url}graph/v1.0/me/events", headers=headers).status_code == 200
     refused = httpx.post(f"{sandbox.url}graph/v1.0/me/events", json=EVENT, headers=headers)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "ErrorAccessDenied"
+
+
+def test_a_windows_time_zone_id_is_read_as_that_zone(graph: Any) -> None:
+    """Graph's own examples write "Pacific Standard Time"; answers come back in UTC."""
+    body = {
+        **EVENT,
+        "transactionId": "6f1c2a9e-0000-4000-8000-000000000002",
+        "start": {"dateTime": "2026-12-02T10:00:00", "timeZone": "Pacific Standard Time"},
+        "end": {"dateTime": "2026-12-02T11:00:00", "timeZone": "Pacific Standard Time"},
+    }
+    made = graph.post("me/calendar/events", json=body).json()
+    assert made["start"] == {"dateTime": "2026-12-02T18:00:00.0000000", "timeZone": "UTC"}
