@@ -18,5 +18,5 @@ def rehearse(state: State, config_path: Path | None) -> None:
     from aligner.core.rehearsal import rehearse as run_rehearsal
 
     checked = state.theme(config_path)
-    for line in run_rehearsal(checked.config):
+    for line in run_rehearsal(checked.config, state.output.width()):
         state.output.painted(line)

@@ -37,8 +37,9 @@ def sandbox_settings(url: str, state_dir: Path) -> Settings:
     return Settings.isolated({**values, "state_dir": state_dir, "lock_wait": 1})
 
 
-def rehearse(config: ThemeConfig) -> Iterator[str]:
-    """Yield the rehearsal as lines of text; raise SurfaceError at the end if a step failed.
+def rehearse(config: ThemeConfig, width: int = 100) -> Iterator[str]:
+    """Yield the rehearsal as lines of text, headings and table cut to `width` columns; raise
+    SurfaceError at the end if a step failed.
 
     Each step says only what changed; a long preview (the note, a signature) appears once, where
     it first appears; a table at the end shows every surface before, during and after."""
@@ -70,10 +71,10 @@ def rehearse(config: ThemeConfig) -> Iterator[str]:
             if lines or quiet_before is not True:
                 yield ""  # a blank line before each step, and before a run of quiet ones
             quiet_before = not lines
-            yield _fit(head) if lines else _fit(f"{head} — nothing to change")
+            yield _fit(head, width) if lines else _fit(f"{head} — nothing to change", width)
             yield from lines
         yield ""
-        yield from summary_table(first, during, shown)
+        yield from summary_table(first, during, shown, width)
         if failures:
             raise SurfaceError("the rehearsal hit failures: " + "; ".join(failures))
 

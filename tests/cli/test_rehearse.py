@@ -67,3 +67,12 @@ def test_it_ends_with_a_table_of_surfaces_before_during_and_after() -> None:
     assert rows["Gmail signature"].endswith("✓ as before")
     assert "(no blocks)" in rows["Google Calendar blocks"]
     assert lines[header + 1 :] == lines[-4:]
+
+
+def test_columns_widens_the_rehearsal_when_piped() -> None:
+    wide = CliRunner().invoke(cli, ["rehearse", "--config", str(EXAMPLE)], env={"COLUMNS": "160"})
+    assert wide.exit_code == 0, wide.output
+    lines = wide.stdout.splitlines()
+    assert max(len(line) for line in lines) > 100  # headings and the table use the room
+    assert all(len(line) <= 160 for line in lines)
+    assert not [line for line in lines if line.endswith("…") and len(line) < 150]
