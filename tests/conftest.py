@@ -120,7 +120,7 @@ WINDOW_END_TS = 1796324400  # 2026-12-03T19:00:00Z
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No ALIGNER_* or proxy settings leak in from the machine; cwd is a fresh folder."""
     for name in list(os.environ):
-        if name.startswith("ALIGNER_") or name.lower().endswith("_proxy") or name == "COLUMNS":
+        if name.startswith("ALIGNER_") or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     # never the files a real `aligner auth` wrote on this machine

@@ -44,13 +44,9 @@ class Output:
         click.echo(self.scrub(text), color=self.color)
 
     def width(self) -> int:
-        """Columns to wrap human text to: $COLUMNS when set, else the terminal's width, or 100
-        when piped."""
+        """Columns to wrap human text to: the terminal's width, or 100 when piped."""
         from aligner.render.text import PIPE_WIDTH
 
-        asked = os.environ.get("COLUMNS", "").strip()
-        if asked.isdigit():
-            return max(40, int(asked))
         if not sys.stdout.isatty():
             return PIPE_WIDTH
         import shutil
