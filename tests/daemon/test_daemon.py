@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.triggers.date import DateTrigger
 
 from aligner.core.daemon import covered, drift_check_due, is_done, retry_delay, wakeups
 from aligner.core.logs import emit, setup_logging
@@ -420,7 +422,7 @@ def test_exit_when_done_exits_0_when_nothing_is_left(start_daemon: Start, tmp_pa
         tmp_path / "theme.toml", base - timedelta(minutes=20), base - timedelta(minutes=10)
     )
     daemon = start_daemon(theme, "--exit-when-done")
-    assert daemon.exit_code(timeout=10) == 0
+    assert daemon.exit_code(timeout=10) == 0, daemon.log
 
 
 def test_json_logs_one_object_per_line_and_never_a_secret(
@@ -505,3 +507,47 @@ def test_the_log_says_when_a_revert_is_in_force() -> None:
         assert "reverted since 2026-12-03T00:00:00+00:00 (`aligner resume` lifts it)" in line
         if log_format == "json":
             assert json.loads(line)["reverted_at"] == at.isoformat()
+
+
+class _StopsBeforeItIsDropped(DateTrigger):
+    """Fires once; when the scheduler asks for the next time (just before it drops the job from
+    its store), waits until the daemon has begun shutting the scheduler down: the race, every
+    time."""
+
+    def __init__(self, run_date: datetime, scheduler: Any) -> None:
+        super().__init__(run_date)
+        self._scheduler = scheduler
+        self._asked_after_firing = 0
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is not None:
+            self._asked_after_firing += 1
+        if self._asked_after_firing == 2:  # the first time is to count the run times
+            wait_until(lambda: self._scheduler.state == STATE_STOPPED, 5, "shutdown to begin")
+        return super().get_next_fire_time(previous_fire_time, now)  # type: ignore[no-any-return]
+
+
+def test_stopping_while_the_scheduler_drops_a_finished_job_still_exits_0(tmp_path: Path) -> None:
+    """APScheduler's shutdown from the control thread can catch its main loop removing the job
+    that just ran (and asked to stop); that must not turn a clean stop into an internal error."""
+    from aligner.core.daemon import Daemon, RunOptions
+    from aligner.state.settings import Settings
+    from aligner.theme.validation import load_theme
+
+    theme = write_theme(tmp_path / "theme.toml", SLACK_SECTION)
+    daemon = Daemon(
+        Settings(state_dir=tmp_path / "state"),
+        RunOptions(theme, exit_when_done=True),
+        load_theme(theme),
+        logging.getLogger("test-daemon"),
+    )
+    daemon.schedule = lambda why: None  # type: ignore[method-assign]  # only the job below
+    daemon.scheduler.add_job(
+        lambda: daemon.control.put("done"),
+        _StopsBeforeItIsDropped(datetime.now(UTC), daemon.scheduler),
+        id="the last job",
+    )
+    assert daemon.run() == 0
+    assert daemon.scheduler.get_jobs() == []
