@@ -223,4 +223,32 @@ def send_note(env: dict[str, str], tmp_path: Path, sandbox: Sandbox) -> Aligner:
     return Aligner(env, note_theme(tmp_path, "send"), sandbox)
 
 
-__all__ = ["USER_ID", "Aligner", "write_theme"]
+class ReadClock:
+    """The clock `aligner.surfaces.reread` asks, stopped: a read stays fresh (the write relies on
+    it, no re-read), so call counts never depend on how busy the machine is. `slow()` makes every
+    reading come `REREAD_AFTER` after the one before: each write then finds its read old."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.step = 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+    def slow(self) -> None:
+        from aligner.surfaces.reread import REREAD_AFTER
+
+        self.step = REREAD_AFTER
+
+
+@pytest.fixture(autouse=True)
+def read_clock(monkeypatch: pytest.MonkeyPatch) -> ReadClock:
+    from aligner.surfaces import reread
+
+    clock = ReadClock()
+    monkeypatch.setattr(reread, "clock", clock)
+    return clock
+
+
+__all__ = ["USER_ID", "Aligner", "ReadClock", "write_theme"]

@@ -91,7 +91,10 @@ class Engine:
             off = revert or not surface.enabled(self.config)
             memory = self.store.metas(name)
             desired = self._desired(surface, now, giving_back=off)
-            current = surface.read(self.config, records)
+            if surface.account_costs_a_call and will_write(surface, desired, records, off):
+                current = read_with_account(surface, self.config, records)
+            else:
+                current = surface.read(self.config, records)
             found = surface.account_id(current, needed=False)  # free where the read shows it
             changes: list[Change] | None = None
             if found is None:
@@ -214,6 +217,34 @@ class Engine:
         notes = ledger.take_said()
         store.journal(change, "applied", "; ".join(notes), now)
         return Outcome(change, ok=True, notes=notes)
+
+
+def will_write(
+    surface: Surface, desired: Mapping[str, Json], records: Mapping[str, Record], off: bool
+) -> bool:
+    """What the theme and the records alone say: this run sets something aligner has not set
+    yet, or gives something back. (A person's edit can make a run write too; only its read
+    tells.)"""
+    if not off:
+        for key, want in desired.items():
+            record = records.get(key)
+            if want is not None and (
+                record is None or not record.active or not surface.same_value(record.applied, want)
+            ):
+                return True
+    wanted = {} if off else desired
+    return any(r.active and wanted.get(key) is None for key, r in records.items())
+
+
+def read_with_account(
+    surface: Surface, config: ThemeConfig, records: Mapping[str, Record]
+) -> dict[str, Json]:
+    """The read, and the account asked at the same time (the run will need both)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        who = pool.submit(surface.account_id, {}, needed=True)
+        current = surface.read(config, records)  # its error, if any, wins
+        who.result()  # a refused token fails the surface here, as it would after the read
+    return current
 
 
 def surfaces_to_run(

@@ -205,6 +205,10 @@ class Surface(ABC):
     # How many of its changes `apply` may write at once (each on its own thread). Above 1 only
     # when changes to different keys are independent; one key's changes always go in order.
     parallel_writes: ClassVar[int] = 1
+    # Whether `account_id(..., needed=True)` makes a call of its own (the read does not show the
+    # account). The engine then asks it alongside the read when the theme and the records say
+    # the run will write here, instead of one round trip after it.
+    account_costs_a_call: ClassVar[bool] = False
 
     # -- pure ------------------------------------------------------------------------------
 

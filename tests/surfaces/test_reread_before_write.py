@@ -1,14 +1,19 @@
-"""Slack, Gmail and Teams have no conditional writes: aligner reads again right before each write.
+"""Slack, Gmail and Teams have no conditional writes: a write relies only on a recent read.
 
-A person's edit that lands between the plan's read and the write is left alone: the run fails
-for that surface with one line, nothing is written, and the next run sees the edit. The edit is
-injected by a test double around the fake service: it lands right after the plan's read (the
-first read of the run), before the re-read. An edit between the re-read and the write itself is
-the race that remains (documented in the surfaces' docstrings and the README).
+When the plan's read answered just before the write (within `REREAD_AFTER`, the usual `apply`),
+the write relies on it: a re-read would add a round trip and close nothing. When the read is
+older (the run was kept waiting), aligner reads again right before the write, and a person's
+edit that landed in between is left alone: the run fails for that surface with one line,
+nothing is written, and the next run sees the edit. Tests move the stopped clock of
+`aligner.surfaces.reread` (tests/conftest.py `read_clock`) to make a read old; the edit is
+injected by a test double around the fake service, right after the plan's read (the first read
+of the run), before the re-read. An edit landing within one round trip of the write is the race
+that remains (documented in `aligner.surfaces.reread` and the README).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,7 @@ from aligner.sandbox.google.common import EMAIL
 from aligner.sandbox.google.gmail.settings import GmailSettingsService
 from aligner.sandbox.http import Request, Response, Routed
 from aligner.sandbox.server import Sandbox
-from tests.conftest import AFTER, DURING, USER_ID, Aligner, flat, write_theme
+from tests.conftest import AFTER, DURING, USER_ID, Aligner, ReadClock, flat, write_theme
 from tests.surfaces.signature.test_signature_surface import signature_section
 
 LUNCH = {"status_text": "Lunch", "status_emoji": ":coffee:", "status_expiration": 0}
@@ -31,8 +36,11 @@ def edit_after_first(
     service: str,
     operation: str,
     edit: Callable[[], Any],
+    read_clock: ReadClock,
 ) -> None:
-    """Right after the first `operation` is answered (the plan's read), a person edits."""
+    """Right after the first `operation` is answered (the plan's read), a person edits, and the
+    run is slow to write (its read is no longer fresh)."""
+    read_clock.slow()
     fake = sandbox.service(service)
     original = fake.handle
     seen: list[Request] = []
@@ -59,22 +67,62 @@ def lunch(sandbox: Sandbox) -> Callable[[], None]:
     return lambda: sandbox.service("slack").set_status(USER_ID, "Lunch", ":coffee:")
 
 
-def test_slack_reads_again_right_before_it_writes(aligner: Aligner, sandbox: Sandbox) -> None:
+def test_slack_writes_on_a_fresh_read_without_reading_again(
+    aligner: Aligner, sandbox: Sandbox
+) -> None:
     sandbox.clear_log()
     assert aligner("apply", now=DURING).exit_code == 0
-    assert operations(sandbox, "slack") == [
-        "users.profile.get",  # the plan's read
-        "auth.test",  # whose status it is (asked only because there is something to write)
+    assert sorted(operations(sandbox, "slack")[:2]) == [
+        "auth.test",  # whose status it is: asked alongside the read, as the run will write
+        "users.profile.get",  # the plan's read, answered just now: the write relies on it
+    ]
+    assert operations(sandbox, "slack")[2:] == ["users.profile.set"]
+
+
+def test_slack_reads_again_right_before_it_writes_when_its_read_is_old(
+    aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, read_clock: ReadClock
+) -> None:
+    edit_after_first(sandbox, monkeypatch, "slack", "users.profile.get", lambda: None, read_clock)
+    sandbox.clear_log()
+    assert aligner("apply", now=DURING).exit_code == 0
+    assert operations(sandbox, "slack")[2:] == [
         "users.profile.get",  # the re-read right before the write
         "users.profile.set",
     ]
 
 
-def test_a_slack_edit_between_read_and_restore_is_not_overwritten(
+def test_the_slack_account_is_asked_while_the_read_is_under_way(
     aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The read is held until auth.test arrives: asked one after the other, it never would."""
+    fake = sandbox.service("slack")
+    original = fake.handle
+    asked = threading.Event()
+
+    def handle(request: Request, routed: Routed) -> Response:
+        if routed.operation == "auth.test":
+            asked.set()
+        elif routed.operation == "users.profile.get" and not asked.is_set():
+            asked.wait(timeout=5)
+        response: Response = original(request, routed)
+        return response
+
+    monkeypatch.setattr(fake, "handle", handle)
+    result = aligner("apply", now=DURING)
+    assert result.exit_code == 0, result.output
+    assert asked.is_set()
+    assert sorted(operations(sandbox, "slack")) == [
+        "auth.test",
+        "users.profile.get",
+        "users.profile.set",
+    ]
+
+
+def test_a_slack_edit_between_read_and_restore_is_not_overwritten(
+    aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, read_clock: ReadClock
+) -> None:
     assert aligner("apply", now=DURING).exit_code == 0
-    edit_after_first(sandbox, monkeypatch, "slack", "users.profile.get", lunch(sandbox))
+    edit_after_first(sandbox, monkeypatch, "slack", "users.profile.get", lunch(sandbox), read_clock)
     sandbox.clear_log()
 
     result = aligner("apply", now=AFTER)
@@ -97,11 +145,11 @@ def test_a_slack_edit_between_read_and_restore_is_not_overwritten(
 
 
 def test_a_slack_edit_before_the_first_write_becomes_the_original(
-    aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    aligner: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, read_clock: ReadClock
 ) -> None:
     """Nothing of aligner's was there yet: the next run themes the status and, after the
     window, gives back the status the person set, not the one the failed run read."""
-    edit_after_first(sandbox, monkeypatch, "slack", "users.profile.get", lunch(sandbox))
+    edit_after_first(sandbox, monkeypatch, "slack", "users.profile.get", lunch(sandbox), read_clock)
 
     result = aligner("apply", now=DURING)
 
@@ -135,9 +183,20 @@ def gmail(sandbox: Sandbox) -> GmailSettingsService:
 MINE = '<div dir="ltr">Alex — new number 555-0100</div>'
 
 
-def test_gmail_reads_the_address_again_right_before_the_patch(
+def test_gmail_patches_on_a_fresh_read_without_reading_again(
     signature: Aligner, sandbox: Sandbox
 ) -> None:
+    sandbox.clear_log()
+    assert signature("apply", now=DURING).exit_code == 0
+    assert operations(sandbox, "gmail.settings") == ["gmail.sendAs.list", "gmail.sendAs.patch"]
+
+
+def test_gmail_reads_the_address_again_right_before_the_patch_when_its_read_is_old(
+    signature: Aligner, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, read_clock: ReadClock
+) -> None:
+    edit_after_first(
+        sandbox, monkeypatch, "gmail.settings", "gmail.sendAs.list", lambda: None, read_clock
+    )
     sandbox.clear_log()
     assert signature("apply", now=DURING).exit_code == 0
     assert operations(sandbox, "gmail.settings") == [
@@ -152,6 +211,7 @@ def test_a_signature_edit_between_read_and_patch_is_not_overwritten(
     sandbox: Sandbox,
     gmail: GmailSettingsService,
     monkeypatch: pytest.MonkeyPatch,
+    read_clock: ReadClock,
 ) -> None:
     assert signature("apply", now=DURING).exit_code == 0
     edit_after_first(
@@ -160,6 +220,7 @@ def test_a_signature_edit_between_read_and_patch_is_not_overwritten(
         "gmail.settings",
         "gmail.sendAs.list",
         lambda: gmail.set_signature(EMAIL, MINE),
+        read_clock,
     )
     sandbox.clear_log()
 
@@ -186,6 +247,7 @@ def test_a_signature_edit_before_the_first_patch_becomes_the_original(
     sandbox: Sandbox,
     gmail: GmailSettingsService,
     monkeypatch: pytest.MonkeyPatch,
+    read_clock: ReadClock,
 ) -> None:
     edit_after_first(
         sandbox,
@@ -193,6 +255,7 @@ def test_a_signature_edit_before_the_first_patch_becomes_the_original(
         "gmail.settings",
         "gmail.sendAs.list",
         lambda: gmail.set_signature(EMAIL, MINE),
+        read_clock,
     )
     result = signature("apply", now=DURING)
     assert result.exit_code == 1, result.output
@@ -209,7 +272,11 @@ def test_a_signature_edit_before_the_first_patch_becomes_the_original(
 
 
 def test_a_teams_edit_between_read_and_write_is_not_overwritten(
-    env: dict[str, str], tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str],
+    tmp_path: Path,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    read_clock: ReadClock,
 ) -> None:
     from aligner.sandbox.microsoft.presence import PresenceService
 
@@ -231,6 +298,7 @@ def test_a_teams_edit_between_read_and_write_is_not_overwritten(
         return response
 
     monkeypatch.setattr(presence, "handle", handle)
+    read_clock.slow()  # and the run is slow to write
     result = teams("apply", now=DURING)
 
     assert result.exit_code == 1, result.output

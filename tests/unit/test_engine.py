@@ -154,3 +154,75 @@ def test_a_surface_that_could_not_connect_keeps_its_title_and_counts_as_failed(
     (failed,) = [p for p in plan.surfaces if p.surface == "slack"]
     assert failed.title == "Slack status"  # not its internal name
     assert closing_line(plan) == "1 change pending; 1 surface failed (see above)."
+
+
+class AccountSurface(MemorySurface):
+    """A memory surface whose account costs a call of its own (as Slack's auth.test does)."""
+
+    account_costs_a_call = True
+
+    def __init__(self, name: str, barrier: threading.Barrier | None = None) -> None:
+        super().__init__(name, barrier)
+        self.asked = 0
+        self.account: str | None = None
+
+    def account_id(self, current: Mapping[str, Json], *, needed: bool) -> str | None:
+        if self.account is None and needed:
+            self.asked += 1
+            if self.barrier is not None:
+                self.barrier.wait(timeout=5)  # only passes while the read waits too
+            self.account = "team/user"
+        return self.account
+
+
+def test_an_account_that_costs_a_call_is_asked_alongside_a_read_that_will_write(
+    store: Store,
+) -> None:
+    surface = AccountSurface("acct", threading.Barrier(2))
+    plan = engine(store, surface).plan(DURING)
+    assert plan.errors == {}
+    assert plan.surfaces[0].account == "team/user" and surface.asked == 1
+
+
+def test_a_run_with_nothing_to_do_never_asks_the_account(store: Store) -> None:
+    first = AccountSurface("acct")
+    eng = engine(store, first)
+    eng.apply(eng.plan(DURING), DURING)
+    again = AccountSurface("acct")
+    again.value = first.value  # the vendor shows what aligner wrote
+    plan = engine(store, again).plan(DURING)
+    assert plan.changes == () and again.asked == 0
+    before = AccountSurface("fresh")
+    assert engine(store, before).plan(datetime(2026, 12, 1, tzinfo=UTC)).changes == ()
+    assert before.asked == 0  # before the window nothing is set and nothing is held
+
+
+def test_a_hand_edit_asks_the_account_after_the_read(store: Store) -> None:
+    """Nothing in the theme or the records says this run writes; only the read shows the edit
+    (a conflict to report), so the account is asked then: one call, in turn."""
+    first = AccountSurface("acct")
+    eng = engine(store, first)
+    eng.apply(eng.plan(DURING), DURING)
+    edited = AccountSurface("acct")
+    edited.value = "a person's own"
+    plan = engine(store, edited).plan(DURING)
+    assert [c.is_conflict for c in plan.surfaces[0].changes] == [True]
+    assert edited.asked == 1 and plan.surfaces[0].account == "team/user"
+
+
+def test_will_write_reads_only_the_theme_and_the_records() -> None:
+    from aligner.core.engine import will_write
+
+    surface = MemorySurface("m")
+
+    def record(applied: Json, state: str = "active") -> Record:
+        return Record("m", "item", "original", applied, state, {})  # type: ignore[arg-type]
+
+    assert will_write(surface, {"item": "themed"}, {}, off=False)  # nothing set yet
+    assert not will_write(surface, {"item": "themed"}, {"item": record("themed")}, off=False)
+    assert will_write(surface, {"item": "new theme"}, {"item": record("themed")}, off=False)
+    assert will_write(surface, {"item": "themed"}, {"item": record("themed", "restored")}, False)
+    assert will_write(surface, {"item": None}, {"item": record("themed")}, off=False)  # give back
+    assert will_write(surface, {"item": "themed"}, {"item": record("themed")}, off=True)
+    assert not will_write(surface, {"item": None}, {}, off=False)
+    assert not will_write(surface, {"item": None}, {"item": record("x", "restored")}, off=True)

@@ -6,6 +6,10 @@ signature HTML when it stores it, so each write remembers both what aligner aske
 Gmail gave back (`Record.applied == {"html": stored, "asked": sent}`): Gmail's rewrite of the
 signature aligner wants counts as that signature, so a second apply makes no write, while a
 person's edit still shows as a change made by hand.
+
+`sendAs.patch` takes no etag: unless the plan's read answered just before (see
+`aligner.surfaces.reread`), each write reads its address again (`sendAs.get`) and, when the
+signature changed since the plan's read, leaves the person's edit alone and says so.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from aligner.surfaces.base import (
     Ledger,
     Surface,
 )
+from aligner.surfaces.reread import LastRead
 from aligner.surfaces.signature.html import (
     FIELD,
     NAME,
@@ -163,6 +168,7 @@ class GmailSignature(Surface):
     def __init__(self, service: Any) -> None:
         self.service = service  # a gmail v1 discovery client
         self.send_as = service.users().settings().sendAs()
+        self._read = LastRead()
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -263,6 +269,7 @@ class GmailSignature(Surface):
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         response = self._execute(self.send_as.list(userId="me"))
+        self._read.mark()
         entries = response.get("sendAs") or []
         primary = next((e["sendAsEmail"] for e in entries if e.get("isPrimary")), None)
         return {
@@ -331,14 +338,8 @@ class GmailSignature(Surface):
         return replace(change, summary=summary, preview=tuple(preview_lines(before, after)))
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        try:
-            entry = self._execute(
-                self.send_as.get(userId="me", sendAsEmail=change.key), expect=(404,)
-            )
-        except GoogleStatus as exc:
-            raise self._refusal(change.key, exc) from None
-        if (entry.get("signature") or "") != html_of(change.before):  # edited since the read
-            raise changed_since_read(change.key, change.action)
+        if not self._read.fresh_for(change.key):
+            self._unchanged_since_read(change)
         signature = html_of(change.after)
         request = self.send_as.patch(
             userId="me", sendAsEmail=change.key, body={"signature": signature}
@@ -348,6 +349,16 @@ class GmailSignature(Surface):
         except GoogleStatus as exc:
             raise self._refusal(change.key, exc) from None
         return {"html": response.get("signature") or "", "asked": signature}
+
+    def _unchanged_since_read(self, change: Change) -> None:
+        try:
+            entry = self._execute(
+                self.send_as.get(userId="me", sendAsEmail=change.key), expect=(404,)
+            )
+        except GoogleStatus as exc:
+            raise self._refusal(change.key, exc) from None
+        if (entry.get("signature") or "") != html_of(change.before):  # edited since the read
+            raise changed_since_read(change.key, change.action)
 
     def _execute(self, request: Any, expect: tuple[int, ...] = ()) -> Any:
         """Both calls are safe to repeat. They share the run's one kept-alive connection."""

@@ -1,16 +1,19 @@
 """Slack status: the theme's text and emoji during the window, expiring at window end.
 
-Slack has no conditional write (no etag, no If-Match on users.profile.set). So right before each
-write aligner reads the status again (users.profile.get) and compares it with what the plan read
-in the same run; if it changed, a person edited it in between: aligner writes nothing and says
-so (`StatusChanged`), and the next run sees the edit. The race is narrowed, not closed: an edit
-landing between that re-read and the write (milliseconds apart) is still overwritten, and then
-shows as aligner's own value. One extra read per write; runs with nothing to write read once.
+Slack has no conditional write (no etag, no If-Match on users.profile.set). So before a write
+aligner makes sure its read is recent: unless the plan's read answered just before (see
+`aligner.surfaces.reread`), it reads the status again (users.profile.get) and compares it with
+what the plan read in the same run; if it changed, a person edited it in between: aligner writes
+nothing and says so (`StatusChanged`), and the next run sees the edit. The race is narrowed, not
+closed: an edit landing between that read and the write (a round trip apart) is still
+overwritten, and then shows as aligner's own value. Runs with nothing to write read once.
 
 The account (`account_id`: "TEAM/USER" from auth.test) costs a call of its own — users.profile.get
 does not say whose profile it is — so it is asked only in runs that have something to write, give
 back or report here: a run with nothing to do stays one call, and a token switched to another user
-is noticed before anything is written or called a hand edit (that is a change to report).
+is noticed before anything is written or called a hand edit (that is a change to report). When the
+theme and the records already say this run will write (`account_costs_a_call`), the engine asks it
+alongside the read rather than after it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from aligner.core.ownership import OwnedValue
 from aligner.errors import AuthError, ConfigError, PermanentError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
+from aligner.surfaces.reread import LastRead
 from aligner.surfaces.slack_status.section import SlackSection
 from aligner.theme.discretion import discretion_findings
 from aligner.theme.schema import ThemeConfig
@@ -96,10 +100,12 @@ class SlackStatus(Surface):
     section = SlackSection
     accounts = (SLACK,)
     scopes = ("users.profile:read", "users.profile:write")
+    account_costs_a_call = True
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._account: str | None = None
+        self._read = LastRead()
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -185,6 +191,7 @@ class SlackStatus(Surface):
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         response = self._call("users_profile_get")
+        self._read.mark()
         return {KEY: status_of(response.get("profile") or {})}
 
     def diff(
@@ -203,9 +210,10 @@ class SlackStatus(Surface):
         return owned.diff(target, current[KEY], record, restore_to, force=ctx.force)
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        shows = status_of(self._call("users_profile_get").get("profile") or {})
-        if shows != status_of_value(change.before):  # edited since the plan's read: theirs
-            raise changed_since_read(change.action)
+        if not self._read.fresh_for(change.key):
+            shows = status_of(self._call("users_profile_get").get("profile") or {})
+            if shows != status_of_value(change.before):  # edited since the plan's read: theirs
+                raise changed_since_read(change.action)
         status = change.after or CLEARED
         profile = {
             "status_text": status["text"],

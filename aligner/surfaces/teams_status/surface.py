@@ -41,6 +41,7 @@ from aligner.errors import AuthError, ConfigError, PermanentError, SurfaceError
 from aligner.state.settings import Settings
 from aligner.surfaces.base import DiffContext, Finding, Ledger, Surface
 from aligner.surfaces.expiring_status import diff_status
+from aligner.surfaces.reread import LastRead
 from aligner.surfaces.teams_status.section import TeamsSection
 from aligner.theme.discretion import discretion_findings
 from aligner.theme.schema import ThemeConfig
@@ -167,6 +168,7 @@ class TeamsStatus(Surface):
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self._user_id: str | None = None
+        self._read = LastRead()
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -280,6 +282,7 @@ class TeamsStatus(Surface):
 
     def read(self, config: ThemeConfig, records: Mapping[str, Record]) -> dict[str, Json]:
         presence = self._call("GET", PRESENCE_PATH).json()
+        self._read.mark()
         user = presence.get("id")
         self._user_id = str(user) if user else None
         return {KEY: status_of(presence.get("statusMessage"))}
@@ -307,9 +310,16 @@ class TeamsStatus(Surface):
         )
 
     def apply(self, config: ThemeConfig, change: Change, ledger: Ledger) -> Json:
-        # Graph has no conditional write for presence: read again right before writing, so a
-        # message a person set since this run's read is left alone (the race narrows to one
-        # round trip; the next run's read catches anything later).
+        # Graph has no conditional write for presence: unless this run's read answered just
+        # now, read again before writing, so a message a person set since then is left alone
+        # (the race narrows to one round trip; the next run's read catches anything later).
+        if not self._read.fresh_for(change.key):
+            self._unchanged_since_read(change)
+        status = change.after if not is_clear(change.after) else CLEARED
+        self._call("POST", SET_PATH, request_body(status))
+        return dict(status)  # setStatusMessage answers 200 with no body: Graph keeps what it got
+
+    def _unchanged_since_read(self, change: Change) -> None:
         shows = status_of(self._call("GET", PRESENCE_PATH).json().get("statusMessage"))
         if shows != (dict(change.before) if not is_clear(change.before) else dict(CLEARED)):
             raise StatusChanged(
@@ -322,9 +332,6 @@ class TeamsStatus(Surface):
                 ),
                 self.name,
             )
-        status = change.after if not is_clear(change.after) else CLEARED
-        self._call("POST", SET_PATH, request_body(status))
-        return dict(status)  # setStatusMessage answers 200 with no body: Graph keeps what it got
 
     def show(self, config: ThemeConfig, current: Mapping[str, Json]) -> list[str]:
         return [describe(current.get(KEY), config.zone)]

@@ -171,9 +171,8 @@ def test_the_account_id_is_the_presence_id_from_the_one_read(
 ) -> None:
     teams("apply", now=DURING)
     assert [r.operation for r in sandbox.requests("graph")] == [
-        "presence.get",  # the plan's read (its `id` is the account: no extra call)
-        "presence.get",  # the re-read right before the write
-        "presence.setStatusMessage",
+        "presence.get",  # the plan's read (its `id` is the account: no extra call; fresh, so
+        "presence.setStatusMessage",  # the write relies on it)
     ]
     service.directory.person.id = "00000000-0000-0000-0000-00000000beef"  # another user
     result = teams("apply", now=DURING)

@@ -1,0 +1,47 @@
+"""Whether a write must read its item again first, for vendors with no conditional write.
+
+Slack (users.profile.set), Gmail (sendAs.patch) and Teams (setStatusMessage) take no etag, so a
+person's edit that lands between aligner's read and its write would be overwritten. Reading again
+right before the write and comparing narrows that window to the time between the two calls.
+
+A second read only narrows it when the first is not already that recent. When the plan's read
+answered less than `REREAD_AFTER` ago (an `apply` that writes as soon as its reads are in), the
+window is already one round trip plus those few milliseconds, and a re-read would add a whole
+round trip to every write while closing nothing: an edit landing while either answer travels is
+lost either way. So each read marks the time it answered, and the first write of each item within
+`REREAD_AFTER` of it relies on that read; any later write, or one after a slower plan (another
+surface kept the run waiting, a retry, a confirmation), reads again. What remains is the race
+every unconditional write has, and the next run's read reports any such edit as a hand edit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+REREAD_AFTER = 0.25  # seconds: a read younger than this is as fresh as a re-read would be
+
+clock: Callable[[], float] = time.monotonic  # a seam for tests (they move a fake clock)
+
+
+class LastRead:
+    """When this run's read of a surface answered, and which items have relied on it."""
+
+    def __init__(self) -> None:
+        self._at: float | None = None
+        self._used: set[str] = set()
+        self._lock = threading.Lock()  # a surface's items may be written side by side
+
+    def mark(self) -> None:
+        """The read just answered: every item may rely on it once."""
+        with self._lock:
+            self._at, self._used = clock(), set()
+
+    def fresh_for(self, key: str) -> bool:
+        """True when `key` may skip its re-read: its first write, right after the read."""
+        with self._lock:
+            if self._at is None or key in self._used or clock() - self._at >= REREAD_AFTER:
+                return False
+            self._used.add(key)
+            return True
