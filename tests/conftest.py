@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -44,11 +45,26 @@ def pytest_configure(config: pytest.Config) -> None:
     """Temporary folders (each test's own state database among them) go to a RAM disk when the
     machine has one: SQLite syncs every commit to the disk, milliseconds each on a disk and
     nothing in RAM, and the suite commits thousands of times. No test here is about surviving a
-    power cut. `--basetemp` or PYTEST_DEBUG_TEMPROOT still choose the place."""
+    power cut. `--basetemp` or PYTEST_DEBUG_TEMPROOT still choose the place.
+
+    Test modules keep their compiled, assert-rewritten form in __pycache__ (git-ignored) even
+    where PYTHONDONTWRITEBYTECODE is set: otherwise every xdist worker rewrites and compiles all
+    of them again on every run, about 4 s of CPU per worker."""
+    sys.dont_write_bytecode = False
     if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
         return
     if RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK | os.X_OK):
         tempfile.tempdir = str(RAM_DISK)  # tmp_path, and tempfile.mkdtemp in tests
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` starts two workers more than there are cores: many tests spend much of their
+    time waiting (daemons on the real clock, processes starting, sandbox latency), and with one
+    worker per core a core idles through each wait. PYTEST_XDIST_AUTO_NUM_WORKERS still rules."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 2 if hasattr(os, "sched_getaffinity") else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,6 +14,8 @@ the request log, injects faults (each service shapes the error body as its vendo
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -101,6 +103,12 @@ class Sandbox:
 
     def stop(self) -> None:
         if self._server:
+            # Wake the serving loop now rather than at its next poll (up to 50 ms: tests start
+            # and stop hundreds of sandboxes): a shut-down listening socket is readable at once,
+            # its accept fails and the loop sees the shutdown request. Where the platform
+            # refuses, the poll still ends it.
+            with contextlib.suppress(OSError):
+                self._server.socket.shutdown(socket.SHUT_RDWR)
             self._server.shutdown()
             self._server.server_close()
             self._server = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,9 +13,18 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.toml"
 
 
 def rehearse() -> list[str]:
+    """The lines of `aligner rehearse` on the example theme (a fresh list each call)."""
+    return list(_rehearsal())
+
+
+@functools.cache
+def _rehearsal() -> tuple[str, ...]:
+    """One run serves every test here: the rehearsal of a fixed file is the same every time, and
+    each run costs most of a second of CPU. Called from inside a test, so the first caller's
+    isolated environment (tests/conftest.py) is the one it sees."""
     result = CliRunner().invoke(cli, ["rehearse", "--config", str(EXAMPLE)], env={})
     assert result.exit_code == 0, result.output
-    return result.stdout.splitlines()
+    return tuple(result.stdout.splitlines())
 
 
 def step_of(lines: list[str], text: str) -> str:
