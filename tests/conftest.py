@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -45,12 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Temporary folders (each test's own state database among them) go to a RAM disk when the
     machine has one: SQLite syncs every commit to the disk, milliseconds each on a disk and
     nothing in RAM, and the suite commits thousands of times. No test here is about surviving a
-    power cut. `--basetemp` or PYTEST_DEBUG_TEMPROOT still choose the place.
-
-    Test modules keep their compiled, assert-rewritten form in __pycache__ (git-ignored) even
-    where PYTHONDONTWRITEBYTECODE is set: otherwise every xdist worker rewrites and compiles all
-    of them again on every run, about 4 s of CPU per worker."""
-    sys.dont_write_bytecode = False
+    power cut. `--basetemp` or PYTEST_DEBUG_TEMPROOT still choose the place."""
     if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
         return
     if RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK | os.X_OK):

@@ -283,3 +283,25 @@ def test_the_token_is_fetched_on_the_first_call_only(server: Server) -> None:
     graph.get("me/presence")
     graph.get("me/presence")
     assert asked == [1]
+
+
+def test_every_client_of_a_process_shares_one_tls_context(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the CA bundle costs ~25 ms of CPU: once per process, not once per client."""
+    import ssl
+
+    from aligner.vendors.microsoft.graph import tls_context
+
+    made: list[ssl.SSLContext] = []
+    original = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    tls_context.cache_clear()
+    for _ in range(3):
+        server.graph().get("me/presence")
+    assert len(made) == 1
