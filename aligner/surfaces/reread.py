@@ -10,7 +10,7 @@ window is already one round trip plus those few milliseconds, and a re-read woul
 round trip to every write while closing nothing: an edit landing while either answer travels is
 lost either way. So each read marks the time it answered, and the first write of each item within
 `REREAD_AFTER` of it relies on that read; any later write, or one after a slower plan (another
-surface kept the run waiting, a retry, a confirmation), reads again. What remains is the race
+surface kept the run waiting, a retry), reads again. What remains is the race
 every unconditional write has, and the next run's read reports any such edit as a hand edit.
 """
 
