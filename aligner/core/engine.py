@@ -91,7 +91,9 @@ class Engine:
             off = revert or not surface.enabled(self.config)
             memory = self.store.metas(name)
             desired = self._desired(surface, now, giving_back=off)
-            if surface.account_costs_a_call and will_write(surface, desired, records, off):
+            expected = recorded(self.store, name)
+            known = expected is not None
+            if surface.account_costs_a_call and will_write(surface, desired, records, off, known):
                 current = read_with_account(surface, self.config, records)
             else:
                 current = surface.read(self.config, records)
@@ -102,7 +104,6 @@ class Engine:
                 changes = surface.diff(ctx, desired, current)
                 busy = any(c.writes or c.is_conflict for c in changes)
                 found = surface.account_id(current, needed=busy)
-            expected = recorded(self.store, name)
             adopted = None
             if found is not None and expected is not None and found != expected:
                 if not adopt_account and any(r.active for r in records.values()):
@@ -220,17 +221,29 @@ class Engine:
 
 
 def will_write(
-    surface: Surface, desired: Mapping[str, Json], records: Mapping[str, Record], off: bool
+    surface: Surface,
+    desired: Mapping[str, Json],
+    records: Mapping[str, Record],
+    off: bool,
+    account_known: bool = False,
 ) -> bool:
     """What the theme and the records alone say: this run sets something aligner has not set
     yet, or gives something back. (A person's edit can make a run write too; only its read
-    tells.)"""
+    tells.)
+
+    An item with no record at all counts only until the surface's account is on record: once a
+    run has read the surface, an item still unrecorded is one that already showed the theme
+    (nothing to write, so no record), and guessing "write" there would ask the account again on
+    every later run."""
     if not off:
         for key, want in desired.items():
             record = records.get(key)
-            if want is not None and (
-                record is None or not record.active or not surface.same_value(record.applied, want)
-            ):
+            if want is None:
+                continue
+            if record is None:
+                if not account_known:
+                    return True
+            elif not record.active or not surface.same_value(record.applied, want):
                 return True
     wanted = {} if off else desired
     return any(r.active and wanted.get(key) is None for key, r in records.items())

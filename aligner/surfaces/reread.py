@@ -4,14 +4,16 @@ Slack (users.profile.set), Gmail (sendAs.patch) and Teams (setStatusMessage) tak
 person's edit that lands between aligner's read and its write would be overwritten. Reading again
 right before the write and comparing narrows that window to the time between the two calls.
 
-A second read only narrows it when the first is not already that recent. When the plan's read
-answered less than `REREAD_AFTER` ago (an `apply` that writes as soon as its reads are in), the
-window is already one round trip plus those few milliseconds, and a re-read would add a whole
-round trip to every write while closing nothing: an edit landing while either answer travels is
-lost either way. So each read marks the time it answered, and the first write of each item within
-`REREAD_AFTER` of it relies on that read; any later write, or one after a slower plan (another
-surface kept the run waiting, a retry), reads again. What remains is the race
-every unconditional write has, and the next run's read reports any such edit as a hand edit.
+A second read only narrows it by the age of the first. When the plan's read answered less than
+`REREAD_AFTER` ago (an `apply` whose reads all answer quickly), the window is already at most
+one round trip plus that quarter of a second, and a re-read would shrink it by no more than the
+quarter of a second while adding a whole round trip to every write: an edit landing while
+either answer travels is lost either way. So each read marks the time it answered, and the
+first write of each item within `REREAD_AFTER` of it relies on that read; any later write, or
+one after a slower plan (another surface kept the run waiting, a retry), reads again. What
+remains is the race every unconditional write has (an edit less than `REREAD_AFTER` plus a
+round trip before the write is overwritten), and the next run's read reports any later edit as
+a hand edit.
 """
 
 from __future__ import annotations

@@ -72,6 +72,27 @@ def test_the_slack_account_is_recorded_with_one_auth_test_and_not_asked_when_idl
     assert [r.operation for r in sandbox.requests("slack")] == ["users.profile.get"]
 
 
+def test_a_status_that_already_shows_the_theme_costs_one_read_once_the_account_is_known(
+    aligner: Aligner, sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    """aligner holds nothing (a fresh state folder) and the status already shows the theme: the
+    first run asks the account alongside its read, and later runs read once, as any run with
+    nothing to do."""
+    assert aligner("apply", now=DURING).exit_code == 0
+    fresh = Aligner({**env, "ALIGNER_STATE_DIR": str(tmp_path / "fresh")}, aligner.config, sandbox)
+    sandbox.clear_log()
+    first = fresh("apply", now=DURING)
+    assert first.exit_code == 0 and "nothing to do" in flat(first.output).lower(), first.output
+    assert sorted(r.operation for r in sandbox.requests("slack")) == [
+        "auth.test",
+        "users.profile.get",
+    ]
+    for _ in range(2):
+        sandbox.clear_log()
+        assert fresh("apply", now=DURING).exit_code == 0
+        assert [r.operation for r in sandbox.requests("slack")] == ["users.profile.get"]
+
+
 def test_a_slack_token_of_another_user_stops_the_surface_with_one_line(
     aligner: Aligner, sandbox: Sandbox, slack: SlackService
 ) -> None:

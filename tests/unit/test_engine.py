@@ -219,6 +219,8 @@ def test_will_write_reads_only_the_theme_and_the_records() -> None:
         return Record("m", "item", "original", applied, state, {})  # type: ignore[arg-type]
 
     assert will_write(surface, {"item": "themed"}, {}, off=False)  # nothing set yet
+    # the account is on record, yet nothing was ever set: the item already showed the theme
+    assert not will_write(surface, {"item": "themed"}, {}, off=False, account_known=True)
     assert not will_write(surface, {"item": "themed"}, {"item": record("themed")}, off=False)
     assert will_write(surface, {"item": "new theme"}, {"item": record("themed")}, off=False)
     assert will_write(surface, {"item": "themed"}, {"item": record("themed", "restored")}, False)

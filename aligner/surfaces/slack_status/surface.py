@@ -5,8 +5,9 @@ aligner makes sure its read is recent: unless the plan's read answered just befo
 `aligner.surfaces.reread`), it reads the status again (users.profile.get) and compares it with
 what the plan read in the same run; if it changed, a person edited it in between: aligner writes
 nothing and says so (`StatusChanged`), and the next run sees the edit. The race is narrowed, not
-closed: an edit landing between that read and the write (a round trip apart) is still
-overwritten, and then shows as aligner's own value. Runs with nothing to write read once.
+closed: an edit landing between that read and the write (up to a quarter of a second plus a
+round trip apart) is still overwritten, and then shows as aligner's own value. Runs with
+nothing to write read once.
 
 The account (`account_id`: "TEAM/USER" from auth.test) costs a call of its own — users.profile.get
 does not say whose profile it is — so it is asked only in runs that have something to write, give
