@@ -26,6 +26,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -33,7 +34,12 @@ from dotenv import dotenv_values
 from platformdirs import user_config_path
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+)
 
 from aligner.errors import AuthError, ConfigError
 
@@ -302,10 +308,46 @@ class SecretFilesSource(PydanticBaseSettingsSource):
             yield name, path if is_readable_file(path) else None
 
 
+@lru_cache(maxsize=64)
+def _variables(settings_cls: type[BaseSettings], prefix: str, case_sensitive: bool) -> Any:
+    """Each field of `settings_cls` by the variable that sets it (None: a field has an alias)."""
+    names = {}
+    for name, field in settings_cls.model_fields.items():
+        if field.alias or field.validation_alias:
+            return None
+        names[prefix + name if case_sensitive else (prefix + name).lower()] = name
+    return names
+
+
+def _none_set(source: EnvSettingsSource) -> bool:
+    """True when no variable of `source` can set a field that an earlier source left unset.
+
+    pydantic-settings then returns nothing that counts, but only after analysing every field's
+    type, which is most of what reading a settings part costs (every command reads every
+    vendor's part). An earlier source wins anyway; with `extra="ignore"` the variables that
+    are not fields are dropped either way."""
+    if source.config.get("extra") != "ignore":
+        return False
+    fields = _variables(source.settings_cls, source.env_prefix, bool(source.case_sensitive))
+    if fields is None:
+        return False
+    given = source.current_state
+    return not any(fields.get(variable) not in (None, *given) for variable in source.env_vars)
+
+
+class EnvSource(EnvSettingsSource):
+    """The environment (ALIGNER_*), as pydantic-settings reads it."""
+
+    def __call__(self) -> dict[str, Any]:
+        return {} if _none_set(self) else super().__call__()
+
+
 class PrivateDotEnvSource(DotEnvSettingsSource):
     """The `.env` source, refusing the secrets of a `.env` file others can read."""
 
     def __call__(self) -> dict[str, Any]:
+        if _none_set(self):
+            return {}
         try:
             data = super().__call__()
         except OSError as exc:  # a `.env` aligner may not read: skipped, like any other source

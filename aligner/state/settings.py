@@ -23,6 +23,7 @@ from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aligner.state.credentials import (
+    EnvSource,
     PrivateDotEnvSource,
     RefusedSecret,
     SecretFilesSource,
@@ -68,7 +69,7 @@ class SettingsPart(BaseSettings):
         OS keychain (only for what `aligner auth --store keyring` put there)."""
         return (
             init_settings,
-            env_settings,
+            EnvSource(settings_cls),
             PrivateDotEnvSource(settings_cls),
             SecretFilesSource(settings_cls, "secrets_dir"),
             SecretFilesSource(settings_cls, "auth_files"),

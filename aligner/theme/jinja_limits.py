@@ -43,9 +43,9 @@ _BIG_FORMAT = re.compile(  # a width or precision of 7+ digits in a str.format o
 
 _NESTED_FIELD = re.compile(r"\{[^{}]*:[^{}]*\{")
 
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+_deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
     "aligner_template_deadline", default=None
-)
+)  # (the moment rendering must stop, the budget's seconds)
 
 
 class TemplateLimitError(TemplateRuntimeError):
@@ -58,7 +58,7 @@ def time_budget(seconds: float = MAX_SECONDS) -> Iterator[None]:
     if _deadline.get() is not None:
         yield
         return
-    token = _deadline.set(time.monotonic() + seconds)
+    token = _deadline.set((time.monotonic() + seconds, seconds))
     try:
         yield
     finally:
@@ -66,10 +66,10 @@ def time_budget(seconds: float = MAX_SECONDS) -> Iterator[None]:
 
 
 def check_deadline() -> None:
-    deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
+    budget = _deadline.get()
+    if budget is not None and time.monotonic() > budget[0]:
         raise TemplateLimitError(
-            f"took longer than {MAX_SECONDS:g} s to render (the limit for all texts of a theme)"
+            f"took longer than {budget[1]:g} s to render (the limit for all texts of a theme)"
         )
 
 

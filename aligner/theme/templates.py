@@ -9,13 +9,14 @@ Variables: `theme`, `interview`, `window`, `metrics` (by id). Filters:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Template, TemplateError, TemplateNotFound, Undefined, UndefinedError
+from jinja2 import Template, TemplateError, TemplateNotFound, Undefined, UndefinedError, nodes
 
 from aligner.errors import ConfigError
 from aligner.theme.jinja_limits import (
@@ -127,6 +128,16 @@ def compiled(zone_name: str, source: str) -> Template:
     return _environment(zone_name).from_string(source)
 
 
+@lru_cache(maxsize=512)
+def may_run_long(zone_name: str, source: str) -> bool:
+    """Whether a text loops or defines a macro (which can call itself): only such a text can
+    run long on a short source, so only it is rendered under the line tracer (which makes
+    rendering several times slower). Any other text runs each statement once, and every
+    operator, call and filter it uses checks the sizes and the deadline itself."""
+    tree = _environment(zone_name).parse(source)
+    return any(True for _ in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock)))
+
+
 @lru_cache(maxsize=16)
 def context(config: ThemeConfig) -> dict[str, Any]:
     """What templates see; built once per theme (templates cannot change it)."""
@@ -151,13 +162,14 @@ def context(config: ThemeConfig) -> dict[str, Any]:
     }
 
 
-def _render_limited(template: Template, values: dict[str, Any]) -> str:
-    """Stream the output, stopping past the size limit or the deadline."""
+def _render_limited(template: Template, values: dict[str, Any], *, trace: bool) -> str:
+    """Stream the output, stopping past the size limit or the deadline (checked on every line
+    of template code when `trace`; see `may_run_long`)."""
     parts: list[str] = []
     length = 0
     stream = template.generate(values)  # a generator, though typed as an iterator
     try:
-        with time_budget(), traced():
+        with time_budget(), traced() if trace else contextlib.nullcontext():
             for part in stream:
                 length += len(part)
                 if length > MAX_OUTPUT:
@@ -174,8 +186,9 @@ def _render_limited(template: Template, values: dict[str, Any]) -> str:
 def render(config: ThemeConfig, field: str, source: str, **extra: Any) -> str:
     """Render one template; any problem is a ConfigError naming `field`."""
     try:
-        template = compiled(config.theme.timezone, source)
-        return _render_limited(template, {**context(config), **extra})
+        zone = config.theme.timezone
+        values = {**context(config), **extra}
+        return _render_limited(compiled(zone, source), values, trace=may_run_long(zone, source))
     except UndefinedError as exc:
         known = ["theme", "interview", "window"] + [f"metrics.{m.id}" for m in config.metrics]
         message = str(exc.message).replace("'dict object' has no attribute", "unknown name")
@@ -213,8 +226,9 @@ def referenced_metrics(config: ThemeConfig, source: str, **extra: Any) -> set[st
 
     base = context(config)
     try:
-        template = compiled(config.theme.timezone, source)
-        _render_limited(template, {**base, **extra, "metrics": Recording(base["metrics"])})
+        zone = config.theme.timezone
+        values = {**base, **extra, "metrics": Recording(base["metrics"])}
+        _render_limited(compiled(zone, source), values, trace=may_run_long(zone, source))
     except Exception:  # a broken text is reported by `render`; here only the names count
         return used
     return used

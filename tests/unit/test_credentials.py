@@ -200,3 +200,39 @@ def test_auth_says_when_an_environment_variable_shadows_what_it_stored(
         "note: ALIGNER_GITHUB_TOKEN is set in the environment or .env and wins over the stored "
         "token; unset it to use this one"
     )
+
+
+def test_a_part_none_of_whose_variables_is_set_is_read_without_the_field_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command reads every vendor's part; the environment and `.env` sources skip the
+    field-by-field walk when no variable of the part is set (most of the cost of reading one)."""
+    from pydantic_settings import EnvSettingsSource
+
+    walks: list[str] = []
+    walk = EnvSettingsSource.__call__
+
+    def counted(self: EnvSettingsSource) -> dict[str, object]:
+        walks.append(type(self).__name__)
+        return walk(self)
+
+    monkeypatch.setattr(EnvSettingsSource, "__call__", counted)
+    for name in [k for k in os.environ if k.upper().startswith("ALIGNER_SLACK")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ALIGNER_RETRY_CAP", "5")  # a shared field the base part passes on
+    base = Settings()
+    walks.clear()
+    assert base.part(SlackSettings).slack_token is None
+    assert base.part(SlackSettings).retry_cap == 5
+    assert walks == []
+
+    monkeypatch.setenv("aligner_slack_token", "xoxp-lower-case")  # names are case-insensitive
+    base = Settings()
+    walks.clear()
+    token = base.part(SlackSettings).slack_token
+    assert token is not None and token.get_secret_value() == "xoxp-lower-case"
+    assert walks == ["EnvSource"]
+
+    monkeypatch.delenv("aligner_slack_token")
+    private(tmp_path / ".env", "ALIGNER_SLACK_TOKEN=xoxp-from-dotenv\n")
+    assert slack_token() == "xoxp-from-dotenv"

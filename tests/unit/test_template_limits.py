@@ -31,22 +31,56 @@ def problem(source: str) -> str:
     return line
 
 
+def test_a_loop_stops_at_the_two_second_limit() -> None:
+    started = time.monotonic()
+    assert "took longer than 2 s" in problem(LOOP.replace("BODY", ""))
+    assert time.monotonic() - started < 4
+
+
+def test_a_loop_stops_at_the_size_limit() -> None:
+    assert f"renders more than {MAX_OUTPUT:,} characters" in problem(LOOP.replace("BODY", "x"))
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        (LOOP.replace("BODY", ""), "took longer than 2 s"),
-        (LOOP.replace("BODY", "x"), f"renders more than {MAX_OUTPUT:,} characters"),
+        (LOOP.replace("BODY", ""), "took longer than 0.2 s"),
         (
             "{% set r = range(60000)|list %}"
             "{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
-            "took longer than 2 s",
+            "took longer than 0.2 s",
         ),
     ],
 )
 def test_nested_loops_stop_at_a_limit(source: str, expected: str) -> None:
+    """Under a shorter budget (the same check as the theme's 2 s, a tenth of the wait)."""
     started = time.monotonic()
-    assert expected in problem(source)
-    assert time.monotonic() - started < 4
+    with time_budget(0.2):
+        assert expected in problem(source)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("source", "long"),
+    [
+        ("{{ metrics.p50.change }} on {{ interview.company }}", False),
+        ("{{ range(100000)|map('string')|join|length }}", False),
+        ("{% if theme.title %}{{ theme.title|upper }}{% endif %}", False),
+        ("{% for m in metrics.values() %}{{ m }}{% endfor %}", True),
+        ("{% macro f() %}x{% endmacro %}{{ f() }}", True),
+        ("{% macro f() %}{{ caller() }}{% endmacro %}{% call f() %}x{% endcall %}", True),
+    ],
+)
+def test_only_texts_that_loop_or_define_macros_are_traced(source: str, long: bool) -> None:
+    """The line tracer makes rendering several times slower: a text without a loop or a macro
+    runs each statement once, and its operators, calls and filters check the limits."""
+    assert templates.may_run_long(CONFIG.theme.timezone, source) is long
+
+
+def test_a_text_without_a_loop_still_cannot_build_something_huge() -> None:
+    started = time.monotonic()
+    assert "too large" in problem("{{ range(100000)|map('string')|join }}")
+    assert time.monotonic() - started < 1
 
 
 @pytest.mark.parametrize(
