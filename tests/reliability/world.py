@@ -179,11 +179,17 @@ class World:
         return self.settings.signature(EMAIL)
 
     def block_events(self, key: str, *, deleted: bool = False) -> list[dict[str, Any]]:
-        return [
-            e
-            for e in self.calendar.events(deleted=deleted)
-            if _private(e).get(BLOCK_PROP) == block_token(THEME_KEY, key)
-        ]
+        return self.events_by_block(deleted=deleted).get(key, [])
+
+    def events_by_block(self, *, deleted: bool = False) -> dict[str, list[dict[str, Any]]]:
+        """Every block's events, from one read of the calendar."""
+        tokens = {block_token(THEME_KEY, key): key for key in BLOCKS}
+        found: dict[str, list[dict[str, Any]]] = {}
+        for event in self.calendar.events(deleted=deleted):
+            key = tokens.get(_private(event).get(BLOCK_PROP, ""))
+            if key is not None:
+                found.setdefault(key, []).append(event)
+        return found
 
     def live_block(self, key: str) -> dict[str, Any] | None:
         events = self.block_events(key)
@@ -318,8 +324,7 @@ class World:
         assert named == [], self.why("a draft names aligner")
 
     def check_no_duplicate_events(self) -> None:
-        for key in BLOCKS:
-            live = self.block_events(key)
+        for key, live in self.events_by_block().items():
             assert len(live) <= 1, self.why(
                 f"{len(live)} live events for block {key}: {[e['id'] for e in live]}"
             )
@@ -334,8 +339,9 @@ class World:
             assert self.signature() == person.signature, self.why(
                 f"the person's signature {person.signature!r} was overwritten: {self.signature()!r}"
             )
+        by_block = self.events_by_block()
         for key, (how, event_id, title) in person.blocks.items():
-            live = self.block_events(key)
+            live = by_block.get(key, [])
             if how == "deleted":
                 assert not live, self.why(f"block {key} deleted by hand came back: {live}")
             else:
@@ -365,10 +371,10 @@ class World:
     def check_blocks_given_back(self) -> None:
         """After a clean revert no block that has yet to start is on the calendar, unless the
         person changed its event (that one stays as the person left it)."""
-        for key in BLOCKS:
+        for key, events in self.events_by_block().items():
             if key in self.person.blocks:
                 continue
-            for event in self.block_events(key):
+            for event in events:
                 start = instant(event["start"])
                 assert start is None or start <= self.now, self.why(
                     f"after a clean revert, block {key} (starting {start}) is still there"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email
+import functools
 import uuid
 from dataclasses import dataclass
 from email import policy
@@ -32,7 +33,9 @@ class StoredMessage:
 
     @property
     def parsed(self) -> EmailMessage:
-        return email.message_from_bytes(self.raw, policy=policy.default)
+        """The raw bytes parsed, shared and read-only: parsed again only when `raw` changes
+        (the suite's invariant checks read every draft after every run)."""
+        return _parse(self.raw)
 
     def indexed(self) -> Indexed:
         msg = self.parsed
@@ -46,6 +49,13 @@ class StoredMessage:
             body_text(msg),
             self.internal_ms,
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(raw: bytes) -> EmailMessage:
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
 def body_text(msg: EmailMessage) -> str:
