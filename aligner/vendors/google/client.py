@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import build
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 
 from aligner.errors import AuthError, SurfaceError, TransientError
@@ -200,14 +202,35 @@ def build_service(
     Every request it makes goes over `http` (a new `authorized_http` when None): one kept-alive
     connection for the run, closed when the client is dropped (see google_transport)."""
     root = settings.google_api_root.rstrip("/") + "/"
-    return build(
-        api,
-        version,
+    return build_from_document(
+        discovery_document(api, version),
         http=http or authorized_http(settings, surface, scopes),
-        static_discovery=True,
-        cache_discovery=False,
         client_options={"api_endpoint": root + _ENDPOINT_PATH[api]},
     )
+
+
+@functools.lru_cache(maxsize=8)
+def discovery_document(api: str, version: str) -> str:
+    """The bundled (static) discovery document, without its prose: the client turns every
+    description into docstrings for each resource it builds (half of building Calendar's
+    `events()`), and nothing else reads them. A property named "description" (an Event's)
+    is an object and stays."""
+    document = get_static_doc(api, version)
+    if document is None:
+        raise SurfaceError(f"{api} {version}: no discovery document bundled with the client")
+    return json.dumps(_without_prose(json.loads(document)), separators=(",", ":"))
+
+
+def _without_prose(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _without_prose(v)
+            for k, v in value.items()
+            if not (k == "description" and isinstance(v, str))
+        }
+    if isinstance(value, list):
+        return [_without_prose(v) for v in value]
+    return value
 
 
 def error_info(exc: HttpError) -> ErrorInfo:
