@@ -162,14 +162,15 @@ def context(config: ThemeConfig) -> dict[str, Any]:
     }
 
 
-def _render_limited(template: Template, values: dict[str, Any], *, trace: bool) -> str:
+def _render_limited(zone: str, source: str, values: dict[str, Any]) -> str:
     """Stream the output, stopping past the size limit or the deadline (checked on every line
-    of template code when `trace`; see `may_run_long`)."""
+    of template code when the text may run long; see `may_run_long`)."""
     parts: list[str] = []
     length = 0
-    stream = template.generate(values)  # a generator, though typed as an iterator
+    stream = compiled(zone, source).generate(values)  # a generator, though typed as an iterator
+    trace = traced() if may_run_long(zone, source) else contextlib.nullcontext()
     try:
-        with time_budget(), traced() if trace else contextlib.nullcontext():
+        with time_budget(), trace:
             for part in stream:
                 length += len(part)
                 if length > MAX_OUTPUT:
@@ -186,9 +187,7 @@ def _render_limited(template: Template, values: dict[str, Any], *, trace: bool) 
 def render(config: ThemeConfig, field: str, source: str, **extra: Any) -> str:
     """Render one template; any problem is a ConfigError naming `field`."""
     try:
-        zone = config.theme.timezone
-        values = {**context(config), **extra}
-        return _render_limited(compiled(zone, source), values, trace=may_run_long(zone, source))
+        return _render_limited(config.theme.timezone, source, {**context(config), **extra})
     except UndefinedError as exc:
         known = ["theme", "interview", "window"] + [f"metrics.{m.id}" for m in config.metrics]
         message = str(exc.message).replace("'dict object' has no attribute", "unknown name")
@@ -226,9 +225,8 @@ def referenced_metrics(config: ThemeConfig, source: str, **extra: Any) -> set[st
 
     base = context(config)
     try:
-        zone = config.theme.timezone
         values = {**base, **extra, "metrics": Recording(base["metrics"])}
-        _render_limited(compiled(zone, source), values, trace=may_run_long(zone, source))
+        _render_limited(config.theme.timezone, source, values)
     except Exception:  # a broken text is reported by `render`; here only the names count
         return used
     return used
