@@ -209,16 +209,56 @@ def build_service(
     )
 
 
+# The methods aligner calls, by resource path (the sandbox emulates exactly these). Clients are
+# built with these alone: googleapiclient builds every method of a resource each time the
+# resource is made (its parameters, its docstring), and a full `events()` (11 methods) or
+# `users().settings()` costs milliseconds per command. A method not listed is missing from the
+# client (AttributeError), which the first test that calls it shows.
+USED_METHODS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("calendar", "v3"): {
+        "events": frozenset({"list", "get", "insert", "patch", "update", "delete"}),
+    },
+    ("gmail", "v1"): {
+        "users": frozenset({"getProfile"}),
+        "users.drafts": frozenset({"create", "get", "list", "update", "delete", "send"}),
+        "users.messages": frozenset({"send", "list", "get"}),
+        "users.settings": frozenset(),
+        "users.settings.sendAs": frozenset({"list", "get", "patch", "update"}),
+    },
+}
+
+
 @functools.lru_cache(maxsize=8)
 def discovery_document(api: str, version: str) -> str:
-    """The bundled (static) discovery document, without its prose: the client turns every
-    description into docstrings for each resource it builds (half of building Calendar's
-    `events()`), and nothing else reads them. A property named "description" (an Event's)
-    is an object and stays."""
+    """The bundled (static) discovery document with only the resources and methods aligner
+    uses (USED_METHODS), and without prose: the client turns every description into
+    docstrings for each resource it builds, and nothing else reads them. A property named
+    "description" (an Event's) is an object and stays. Schemas all stay (methods refer to
+    them by name)."""
     document = get_static_doc(api, version)
     if document is None:
         raise SurfaceError(f"{api} {version}: no discovery document bundled with the client")
-    return json.dumps(_without_prose(json.loads(document)), separators=(",", ":"))
+    used = json.loads(document)
+    used["resources"] = _used_resources(used.get("resources", {}), USED_METHODS[api, version])
+    return json.dumps(_without_prose(used), separators=(",", ":"))
+
+
+def _used_resources(
+    resources: dict[str, Any], used: dict[str, frozenset[str]], prefix: str = ""
+) -> dict[str, Any]:
+    """The resources on the way to a used method, each with only its used methods."""
+    kept: dict[str, Any] = {}
+    for name, resource in resources.items():
+        path = prefix + name
+        if not any(p == path or p.startswith(path + ".") for p in used):
+            continue
+        methods = used.get(path, frozenset())
+        kept[name] = {
+            **resource,
+            "methods": {k: v for k, v in resource.get("methods", {}).items() if k in methods},
+            "resources": _used_resources(resource.get("resources", {}), used, path + "."),
+        }
+    return kept
 
 
 def _without_prose(value: Any) -> Any:
