@@ -49,24 +49,29 @@ def changed_since_read(event_id: str) -> EventChanged:
 
 
 class CalendarApi:
-    """Calendar calls over one client per thread: httplib2 is not thread-safe, so a thread
-    other than the one that built `service` builds its own with `make` (block writes go out
-    from a small pool). Each thread's client keeps its connection between calls (a write reuses it
-    only when it is sound, else goes over a fresh one: see google_transport) until `close`."""
+    """Calendar calls over one client per thread: httplib2 is not thread-safe. `service` goes
+    to the first thread that calls (the engine reads and writes from its own threads, so the
+    thread that connected rarely does); any other thread builds its own with `make` (block
+    writes go out from a small pool). Each thread's client keeps its connection between calls
+    (a write reuses it only when it is sound, else goes over a fresh one: see google_transport)
+    until `close`."""
 
     def __init__(self, service: Any, make: Callable[[], Any] | None = None) -> None:
         self._make = make
         self._first = service
+        self._unclaimed: Any = service  # `service`, until a thread takes it
+        self._claim = threading.Lock()
         self._local = threading.local()
         self.summary: str | None = None  # of the calendar last listed (see `owned`)
-        self._local.service = service
-        self._local.events = service.events()
 
     @property
     def service(self) -> Any:
         service = getattr(self._local, "service", None)
         if service is None:
-            service = self._make() if self._make is not None else self._first
+            with self._claim:
+                service, self._unclaimed = self._unclaimed, None
+            if service is None:
+                service = self._make() if self._make is not None else self._first
             self._local.service = service
             self._local.events = service.events()
         return service
