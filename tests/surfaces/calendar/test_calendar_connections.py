@@ -37,3 +37,25 @@ def test_reads_reuse_one_connection_until_closed(sandbox: Sandbox) -> None:
     finally:
         api.close()
     assert sockets(api) == []
+
+
+def test_the_client_built_at_connect_serves_the_first_thread_that_calls(sandbox: Sandbox) -> None:
+    """The engine connects in one thread and reads in another: that read builds no client."""
+    settings = GoogleSettings(google_api_root=sandbox.url, google_access_token=GOOGLE_TOKEN)
+    built: list[Any] = []
+
+    def make() -> Any:
+        built.append(build_service(settings, "calendar", "v3", "calendar"))
+        return built[-1]
+
+    api = CalendarApi(make(), make)
+    reader = threading.Thread(target=lambda: api.get("primary", "nosuchevent1"))
+    reader.start()
+    reader.join()
+    assert len(built) == 1
+    try:
+        assert api.get("primary", "nosuchevent2") is None  # another thread: its own client
+        assert len(built) == 2 and api.service is built[1]
+    finally:
+        api.close()
+        built[0].close()
