@@ -28,7 +28,8 @@ import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, get_args
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from dotenv import dotenv_values
 from platformdirs import user_config_path
@@ -335,11 +336,56 @@ def _none_set(source: EnvSettingsSource) -> bool:
     return not any(fields.get(variable) not in (None, *given) for variable in source.env_vars)
 
 
+PLAIN_TYPES = (str, int, float, bool, Path, SecretStr, type(None))
+
+
+def _is_plain(annotation: Any) -> bool:
+    """One plain value (text, number, path, secret), or a union of them (`str | None`)."""
+    if get_origin(annotation) in (Union, UnionType):
+        return all(_is_plain(a) for a in get_args(annotation))
+    return annotation in PLAIN_TYPES
+
+
+@lru_cache(maxsize=64)
+def _plain_variables(
+    settings_cls: type[BaseSettings], prefix: str, case_sensitive: bool
+) -> dict[str, str] | None:
+    """`_variables`, when every field is plain: pydantic-settings then hands a set variable's
+    text to validation as it is."""
+    fields = _variables(settings_cls, prefix, case_sensitive)
+    if fields is None or not all(
+        _is_plain(f.annotation) for f in settings_cls.model_fields.values()
+    ):
+        return None
+    return dict(fields)
+
+
+def _plain_values(source: EnvSettingsSource) -> dict[str, Any] | None:
+    """What the environment gives `source`'s fields, read without pydantic-settings' analysis
+    of every field's type (which is most of what reading a settings part costs); None when a
+    setting of the source or a field's type needs that analysis."""
+    simple = (
+        source.config.get("extra") == "ignore"
+        and getattr(source, "env_prefix_target", "variable") == "variable"
+        and source.env_parse_none_str is None
+        and not source.env_ignore_empty
+    )
+    fields = simple and _plain_variables(
+        source.settings_cls, source.env_prefix, bool(source.case_sensitive)
+    )
+    if not fields:
+        return None
+    return {fields[k]: v for k, v in source.env_vars.items() if k in fields}
+
+
 class EnvSource(EnvSettingsSource):
     """The environment (ALIGNER_*), as pydantic-settings reads it."""
 
     def __call__(self) -> dict[str, Any]:
-        return {} if _none_set(self) else super().__call__()
+        if _none_set(self):
+            return {}
+        plain = _plain_values(self)
+        return plain if plain is not None else super().__call__()
 
 
 class PrivateDotEnvSource(DotEnvSettingsSource):

@@ -6,13 +6,16 @@ import json
 import os
 import stat
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aligner.errors import AuthError
 from aligner.sandbox.server import Sandbox
-from aligner.state.credentials import RefusedSecret, write_private
-from aligner.state.settings import Settings
+from aligner.state.credentials import EnvSource, RefusedSecret, write_private
+from aligner.state.settings import Settings, SettingsPart
 from aligner.vendors.google.client import load_credentials
 from aligner.vendors.google.scopes import GMAIL_COMPOSE
 from aligner.vendors.google.settings import GoogleSettings
@@ -231,8 +234,46 @@ def test_a_part_none_of_whose_variables_is_set_is_read_without_the_field_walk(
     walks.clear()
     token = base.part(SlackSettings).slack_token
     assert token is not None and token.get_secret_value() == "xoxp-lower-case"
-    assert walks == ["EnvSource"]
+    assert walks == []  # every field is a plain value: the set variables are read directly
 
     monkeypatch.delenv("aligner_slack_token")
     private(tmp_path / ".env", "ALIGNER_SLACK_TOKEN=xoxp-from-dotenv\n")
     assert slack_token() == "xoxp-from-dotenv"
+
+
+def _part_classes() -> list[type[SettingsPart]]:
+    from aligner.surfaces import settings_parts
+
+    return [Settings, *settings_parts()]
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_reading_set_variables_directly_gives_what_the_field_walk_gives(
+    data: st.DataObject,
+) -> None:
+    """The environment source reads plain fields without pydantic-settings' walk: for every
+    part, any mix of set variables (any case, any text, unrelated ones too) reads the same."""
+    from pydantic_settings import EnvSettingsSource
+
+    part = data.draw(st.sampled_from(_part_classes()))
+    names = [f"ALIGNER_{name}" for name in part.model_fields]
+    chosen = data.draw(st.lists(st.sampled_from(names), unique=True))
+    text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
+    environ = {
+        data.draw(st.sampled_from([n, n.lower(), n.title()])): data.draw(text) for n in chosen
+    }
+    environ["ALIGNER_NOT_A_FIELD"] = "x"
+    with mock.patch.dict(os.environ, environ, clear=True):
+        source = EnvSource(part)
+        direct = source()
+        assert direct == EnvSettingsSource.__call__(source)
+    assert len(direct) == len({n.lower() for n in environ} - {"aligner_not_a_field"})
+
+
+def test_a_part_with_a_field_that_is_not_plain_is_read_by_the_field_walk() -> None:
+    class Listed(SettingsPart):
+        names: tuple[str, ...] = ()
+
+    with mock.patch.dict(os.environ, {"ALIGNER_NAMES": '["a", "b"]'}):
+        assert Listed().names == ("a", "b")
