@@ -138,9 +138,31 @@ def may_run_long(zone_name: str, source: str) -> bool:
     return any(True for _ in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock)))
 
 
-@lru_cache(maxsize=16)
+class _Same:
+    """A theme as a cache key by identity: hashing or comparing a frozen ThemeConfig walks the
+    whole model, and every render looks its context up. The cache holds the theme, so its id
+    cannot be reused while cached."""
+
+    __slots__ = ("config",)
+
+    def __init__(self, config: ThemeConfig) -> None:
+        self.config = config
+
+    def __hash__(self) -> int:
+        return id(self.config)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.config is self.config
+
+
 def context(config: ThemeConfig) -> dict[str, Any]:
     """What templates see; built once per theme (templates cannot change it)."""
+    return _context(_Same(config))
+
+
+@lru_cache(maxsize=16)
+def _context(same: _Same) -> dict[str, Any]:
+    config = same.config
     sched = config.schedule
     zone = sched.zone
     return {

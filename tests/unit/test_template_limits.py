@@ -152,11 +152,17 @@ def test_a_text_is_compiled_once() -> None:
     assert (info.misses, info.hits) == (1, 4)
 
 
-def test_the_context_is_built_once_per_theme() -> None:
-    templates.context.cache_clear()
+def test_the_context_is_built_once_per_theme(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Looked up by the theme object itself: hashing a theme would walk the whole model."""
+    templates._context.cache_clear()
+    hashed: list[object] = []
+    monkeypatch.setattr(type(CONFIG), "__hash__", lambda self: hashed.append(self) or 0)
     for _ in range(3):
         render(CONFIG, "f", "{{ theme.name }}")
-    assert templates.context.cache_info().misses == 1
+    assert templates._context.cache_info().misses == 1
+    assert hashed == []
+    render(CONFIG.model_copy(), "f", "{{ theme.name }}")  # another theme object: built anew
+    assert templates._context.cache_info().misses == 2
 
 
 def test_a_render_stopped_at_the_deadline_is_cleaned_up_quietly(
