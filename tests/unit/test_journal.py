@@ -145,5 +145,7 @@ def test_compacting_a_large_signature_takes_linear_time() -> None:
     started = time.monotonic()
     for other in (json.dumps("y" + "<div></div>" * 6000), json.dumps("<div></div>" * 6000)):
         assert expand(compact(big, other), other) == big
-    assert time.monotonic() - started < 1
+    # milliseconds when linear, minutes when quadratic: a bound far from both, so a busy
+    # machine cannot fail it (speed itself is for benchmarks/)
+    assert time.monotonic() - started < 20
     assert len(compact(big, json.dumps("<div></div>" * 6000))) < 100
