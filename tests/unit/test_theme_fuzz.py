@@ -53,4 +53,6 @@ def test_validate_and_plan_never_crash(env: dict[str, str], tmp_path: Path, text
         assert result.exit_code in (0, 2), result.output
         assert "internal error" not in result.output
         assert "Traceback" not in result.output
-        assert time.monotonic() - started < 5
+        # within seconds, never hanging: the theme's texts share a 2 s budget per command
+        # (see jinja_limits); the bound leaves room for a busy machine
+        assert time.monotonic() - started < 15
