@@ -352,12 +352,9 @@ def _plain_variables(
 ) -> dict[str, str] | None:
     """`_variables`, when every field is plain: pydantic-settings then hands a set variable's
     text to validation as it is."""
-    fields = _variables(settings_cls, prefix, case_sensitive)
-    if fields is None or not all(
-        _is_plain(f.annotation) for f in settings_cls.model_fields.values()
-    ):
-        return None
-    return dict(fields)
+    fields: dict[str, str] | None = _variables(settings_cls, prefix, case_sensitive)
+    plain = all(_is_plain(f.annotation) for f in settings_cls.model_fields.values())
+    return fields if plain else None
 
 
 def _plain_values(source: EnvSettingsSource) -> dict[str, Any] | None:

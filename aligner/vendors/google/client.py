@@ -209,11 +209,12 @@ def build_service(
     )
 
 
-# The methods aligner calls, by resource path (the sandbox emulates exactly these). Clients are
-# built with these alone: googleapiclient builds every method of a resource each time the
-# resource is made (its parameters, its docstring), and a full `events()` (11 methods) or
-# `users().settings()` costs milliseconds per command. A method not listed is missing from the
-# client (AttributeError), which the first test that calls it shows.
+# The methods the sandbox serves, by resource path: those aligner calls, and messages.send and
+# drafts.update, which the sandbox's own tests call. Clients are built with these alone:
+# googleapiclient builds every method of a resource each time the resource is made (its
+# parameters, its docstring), and a full `events()` (11 methods) or `users().settings()` costs
+# milliseconds per command. A method not listed is missing from the client (AttributeError),
+# which the first test that calls it shows.
 USED_METHODS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     ("calendar", "v3"): {
         "events": frozenset({"list", "get", "insert", "patch", "update", "delete"}),
