@@ -23,10 +23,10 @@ def test_ruff_is_clean() -> None:
     assert layout.returncode == 0, layout.stdout + layout.stderr
 
 
-@pytest.mark.heavy(15)
+@pytest.mark.heavy(8)
 def test_mypy_is_clean() -> None:
     """mypy's own incremental cache (.mypy_cache, git-ignored, the one `mypy` by hand uses):
-    the first run in a fresh clone checks everything (about 15 s of one core), later runs only
+    the first run in a fresh clone checks everything (about 8 s of one core), later runs only
     what changed, with or without pytest's cache (`-p no:cacheprovider`). mypy checks each
     cached module against its source, so a stale cache cannot hide an error."""
     typed = run("mypy", "--cache-dir", str(REPO / ".mypy_cache"))
