@@ -310,7 +310,9 @@ class SecretFilesSource(PydanticBaseSettingsSource):
 
 
 @lru_cache(maxsize=64)
-def _variables(settings_cls: type[BaseSettings], prefix: str, case_sensitive: bool) -> Any:
+def _variables(
+    settings_cls: type[BaseSettings], prefix: str, case_sensitive: bool
+) -> dict[str, str] | None:
     """Each field of `settings_cls` by the variable that sets it (None: a field has an alias)."""
     names = {}
     for name, field in settings_cls.model_fields.items():
@@ -320,16 +322,23 @@ def _variables(settings_cls: type[BaseSettings], prefix: str, case_sensitive: bo
     return names
 
 
+def _field_variables(source: EnvSettingsSource) -> dict[str, str] | None:
+    """Each field by its variable, when those variables are all `source` can give (variables
+    that are no field are ignored, the prefix is on field names, no field has an alias)."""
+    if source.config.get("extra") != "ignore":
+        return None
+    if getattr(source, "env_prefix_target", "variable") != "variable":
+        return None
+    return _variables(source.settings_cls, source.env_prefix, bool(source.case_sensitive))
+
+
 def _none_set(source: EnvSettingsSource) -> bool:
     """True when no variable of `source` can set a field that an earlier source left unset.
 
     pydantic-settings then returns nothing that counts, but only after analysing every field's
     type, which is most of what reading a settings part costs (every command reads every
-    vendor's part). An earlier source wins anyway; with `extra="ignore"` the variables that
-    are not fields are dropped either way."""
-    if source.config.get("extra") != "ignore":
-        return False
-    fields = _variables(source.settings_cls, source.env_prefix, bool(source.case_sensitive))
+    vendor's part). An earlier source wins anyway."""
+    fields = _field_variables(source)
     if fields is None:
         return False
     given = source.current_state
@@ -347,30 +356,22 @@ def _is_plain(annotation: Any) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _plain_variables(
-    settings_cls: type[BaseSettings], prefix: str, case_sensitive: bool
-) -> dict[str, str] | None:
-    """`_variables`, when every field is plain: pydantic-settings then hands a set variable's
-    text to validation as it is."""
-    fields: dict[str, str] | None = _variables(settings_cls, prefix, case_sensitive)
-    plain = all(_is_plain(f.annotation) for f in settings_cls.model_fields.values())
-    return fields if plain else None
+def _all_plain(settings_cls: type[BaseSettings]) -> bool:
+    return all(_is_plain(f.annotation) for f in settings_cls.model_fields.values())
 
 
 def _plain_values(source: EnvSettingsSource) -> dict[str, Any] | None:
-    """What the environment gives `source`'s fields, read without pydantic-settings' analysis
-    of every field's type (which is most of what reading a settings part costs); None when a
-    setting of the source or a field's type needs that analysis."""
-    simple = (
-        source.config.get("extra") == "ignore"
-        and getattr(source, "env_prefix_target", "variable") == "variable"
-        and source.env_parse_none_str is None
-        and not source.env_ignore_empty
-    )
-    fields = simple and _plain_variables(
-        source.settings_cls, source.env_prefix, bool(source.case_sensitive)
-    )
-    if not fields:
+    """What the environment gives `source`'s fields when every field is plain: pydantic-settings
+    then hands a set variable's text to validation as it is, after analysing every field's type
+    (which is most of what reading a settings part costs). None when a setting of the source
+    or a field's type needs that analysis."""
+    fields = _field_variables(source)
+    if (
+        not fields
+        or source.env_parse_none_str is not None
+        or source.env_ignore_empty
+        or not _all_plain(source.settings_cls)
+    ):
         return None
     return {fields[k]: v for k, v in source.env_vars.items() if k in fields}
 
